@@ -1,0 +1,11 @@
+// The `audata` subcommands. Each is loaded only when called, so that a quick command does
+// not pay for the audio pipeline or the chain client. Commands that check things live in
+// the package that owns the check (the verifier, the pipeline); this table only names them.
+import type { CliCommand } from '@audata/wire';
+
+export interface CommandEntry {
+  summary: string;
+  load(): Promise<CliCommand>;
+}
+
+export const commands: Record<string, CommandEntry> = {};

@@ -1,0 +1,1 @@
+// enclave: see README.md

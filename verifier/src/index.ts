@@ -1,0 +1,1 @@
+// verifier: see README.md

@@ -1,0 +1,3 @@
+// The formats and conventions every side of Audata shares, so that each changes in one place.
+export * from './errors.ts';
+export * from './cli.ts';
