@@ -1,3 +1,4 @@
 // The formats and conventions every side of Audata shares, so that each changes in one place.
 export * from './errors.ts';
 export * from './cli.ts';
+export * from './eip712.ts';
