@@ -8,4 +8,6 @@ export interface CommandEntry {
   load(): Promise<CliCommand>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  privacy: { summary: 'Privacy accounting: epsilon of DP-SGD steps', load: async () => (await import('@audata/enclave/cli/privacy')).privacy },
+};
