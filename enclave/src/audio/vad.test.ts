@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { concat, fixtureNames, readFixture, whiteNoise } from './score-fixtures.ts';
+import { InvalidSamplesError, VadModelHashError, VadModelUnreadableError } from './score-errors.ts';
+import { SILERO_VAD_SHA256, SileroVad } from './vad.ts';
+import { voiceActivity } from './vad-segments.ts';
+
+describe('audio/vad: Silero VAD through onnxruntime-node', () => {
+  let vad: SileroVad;
+  before(async () => {
+    vad = await SileroVad.load();
+  });
+  after(async () => vad.release());
+
+  it('loads only the pinned model file', async () => {
+    expect(vad.sha256).to.equal(SILERO_VAD_SHA256);
+    try {
+      await SileroVad.load({ expectedSha256: '00'.repeat(32) });
+      expect.fail('a model with another hash was loaded');
+    } catch (error) {
+      expect(error).to.be.instanceOf(VadModelHashError);
+      expect((error as VadModelHashError).code).to.equal('VAD_MODEL_HASH_MISMATCH');
+      expect((error as VadModelHashError).details['received']).to.equal(SILERO_VAD_SHA256);
+    }
+    try {
+      await SileroVad.load({ modelPath: '/nonexistent/silero_vad.onnx' });
+      expect.fail('a missing model loaded');
+    } catch (error) {
+      expect((error as VadModelUnreadableError).code).to.equal('VAD_MODEL_UNREADABLE');
+    }
+  });
+
+  it('finds speech in real recordings, none in silence, little in white noise', async () => {
+    for (const name of [...fixtureNames('ast-'), 'alsa-Front_Center.wav']) {
+      const s = readFixture(name);
+      const va = voiceActivity(await vad.speechProbabilities(s), 512 / 16000, s.length / 16000);
+      expect(va.speechRatio, name).to.be.greaterThan(0.4);
+      expect(va.segments.length, name).to.be.greaterThan(0);
+    }
+    const silence = new Float32Array(16000 * 5);
+    const vs = voiceActivity(await vad.speechProbabilities(silence), 0.032, 5);
+    expect(vs.speechSeconds).to.equal(0);
+    const noise = whiteNoise(16000 * 5, 0.1, 7);
+    const vn = voiceActivity(await vad.speechProbabilities(noise), 0.032, 5);
+    expect(vn.speechRatio).to.be.lessThan(0.1);
+  });
+
+  it('batched lanes agree with one call per window', async () => {
+    const speech = concat(fixtureNames('ast-').map(readFixture));
+    const seq = await vad.speechProbabilitiesSequential(speech);
+    const lanes = await vad.speechProbabilities(speech, { maxLanes: 16 });
+    expect(lanes.length).to.equal(seq.length);
+    // The lanes start from a warmed-up but not identical LSTM state, so a few windows near the
+    // 0.5 threshold may flip; what is measured (speech seconds) must barely move.
+    let diff = 0;
+    let flips = 0;
+    for (let i = 0; i < seq.length; i += 1) {
+      diff += Math.abs(seq[i]! - lanes[i]!);
+      if (seq[i]! >= 0.5 !== lanes[i]! >= 0.5) flips += 1;
+    }
+    expect(diff / seq.length).to.be.lessThan(0.05);
+    expect(flips / seq.length).to.be.lessThan(0.02);
+    const d = speech.length / 16000;
+    const a = voiceActivity(seq, 0.032, d);
+    const b = voiceActivity(lanes, 0.032, d);
+    expect(Math.abs(a.speechSeconds - b.speechSeconds)).to.be.lessThan(0.02 * a.speechSeconds);
+  });
+
+  it('refuses non-finite samples', async () => {
+    const s = new Float32Array(1024);
+    s[100] = Number.NaN;
+    try {
+      await vad.speechProbabilities(s);
+      expect.fail('NaN accepted');
+    } catch (error) {
+      expect(error).to.be.instanceOf(InvalidSamplesError);
+      expect((error as InvalidSamplesError).code).to.equal('AUDIO_SAMPLES_INVALID');
+    }
+  });
+});
+
+describe('audio/vad-segments: hysteresis and minimum durations', () => {
+  const w = 0.032;
+  it('bridges short dips, drops blips, pads and merges', () => {
+    const p = new Float32Array(100);
+    for (let i = 10; i < 40; i += 1) p[i] = 0.9;
+    p[20] = 0.4; // above negThreshold: no break
+    p[25] = 0.1; // one window below: shorter than min silence (0.1 s)
+    p[60] = 0.9; // blip shorter than min speech
+    for (let i = 70; i < 90; i += 1) p[i] = 0.8;
+    const va = voiceActivity(p, w, 100 * w);
+    expect(va.segments).to.have.length(2);
+    expect(va.segments[0]!.start).to.be.closeTo(10 * w - 0.03, 1e-9);
+    expect(va.segments[0]!.end).to.be.closeTo(40 * w + 0.03, 1e-9);
+    expect(va.speechSeconds).to.be.closeTo(30 * w + 20 * w + 0.12, 1e-9);
+  });
+  it('handles empty input and speech up to the end', () => {
+    expect(voiceActivity(new Float32Array(0), w, 0).speechRatio).to.equal(0);
+    const p = new Float32Array(20).fill(0.99);
+    const va = voiceActivity(p, w, 20 * w);
+    expect(va.speechRatio).to.be.closeTo(1, 1e-9);
+  });
+});
