@@ -2,5 +2,4 @@
 export * from './errors.ts';
 export * from './cli.ts';
 export * from './eip712.ts';
-export * from './envelope.ts';
 export * from './merkle.ts';
