@@ -2,4 +2,5 @@
 export * from './errors.ts';
 export * from './cli.ts';
 export * from './eip712.ts';
+export * from './envelope.ts';
 export * from './merkle.ts';
