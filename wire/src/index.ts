@@ -4,3 +4,5 @@ export * from './cli.ts';
 export * from './eip712.ts';
 export * from './envelope.ts';
 export * from './merkle.ts';
+export * from './channel.ts';
+export * from './channel-client.ts';

@@ -1,0 +1,355 @@
+// The host-enclave channel: one framed request/response protocol over a byte stream (vsock in
+// Nitro, loopback TCP or a Unix socket in dev), with message schemas both sides validate, so
+// neither trusts the other's bytes and a format changes in one place.
+//
+// Frame (all integers big-endian):
+//
+// | offset | size | field                                                      |
+// |--------|------|------------------------------------------------------------|
+// | 0      | 4    | length of everything after this field, <= maxFrameBytes     |
+// | 4      | 1    | protocol version, 1                                        |
+// | 5      | 1    | kind: 1 request, 2 response, 3 error                       |
+// | 6      | 4    | request id (the response and error echo it; 0 = unknown)   |
+// | 10     | 4    | JSON length J                                              |
+// | 14     | J    | UTF-8 JSON: `{ "type": ..., ...fields }` (error: code, message, details) |
+// | 14+J   | rest | binary attachment (a ciphertext piece, an attestation document) |
+//
+// A frame whose declared length exceeds the limit is refused before any of it is buffered;
+// the receiver answers with an error frame and closes the connection, since it cannot find
+// the next frame boundary without reading the oversized one.
+import type { Address, Hex } from 'viem';
+import { AudataError, type AudataErrorOptions, type ErrorDetails } from './errors.ts';
+import { parseEnvelopeHeader, type EnvelopeHeaderJson } from './envelope.ts';
+
+export const CHANNEL_VERSION = 1;
+export const FRAME_PREFIX_BYTES = 4;
+export const FRAME_FIXED_BYTES = 10;
+/** Default frame limit: large enough for a 16 MiB ciphertext piece plus its JSON. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024;
+/** JSON is small in every message; a larger one is an attack or a bug. */
+export const MAX_JSON_BYTES = 64 * 1024;
+
+export const FrameKind = { request: 1, response: 2, error: 3 } as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+export interface Frame {
+  kind: FrameKind;
+  id: number;
+  json: Record<string, unknown>;
+  binary: Uint8Array;
+}
+
+export class ChannelError extends AudataError {
+  override name = 'ChannelError';
+  constructor(code: string, message: string, options: AudataErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+export class ChannelFrameTooLargeError extends ChannelError {
+  override name = 'ChannelFrameTooLargeError' as const;
+  constructor(limit: number, received: number) {
+    super('CHANNEL_FRAME_TOO_LARGE', `A frame declares ${received} bytes, above the limit of ${limit}.`, {
+      details: { expected: limit, received },
+      hint: 'Send large ciphertexts in pieces (contribution.chunk).',
+    });
+  }
+}
+
+export class ChannelFrameMalformedError extends ChannelError {
+  override name = 'ChannelFrameMalformedError' as const;
+  constructor(reason: string) {
+    super('CHANNEL_FRAME_MALFORMED', `A frame is malformed: ${reason}.`, { details: { reason }, hint: 'Encode frames with encodeFrame from @audata/wire.' });
+  }
+}
+
+export class ChannelVersionUnsupportedError extends ChannelError {
+  override name = 'ChannelVersionUnsupportedError' as const;
+  constructor(received: number) {
+    super('CHANNEL_VERSION_UNSUPPORTED', `Frame version ${received} is not spoken here; expected ${CHANNEL_VERSION}.`, {
+      details: { expected: CHANNEL_VERSION, received },
+      hint: 'Run a host and an enclave built from the same wire version.',
+    });
+  }
+}
+
+export class ChannelMessageInvalidError extends ChannelError {
+  override name = 'ChannelMessageInvalidError' as const;
+  constructor(type: string, field: string, problem: string) {
+    super('CHANNEL_MESSAGE_INVALID', `Message ${type}: ${field} ${problem}.`, { details: { type, field, problem }, hint: 'See the message schemas in wire/src/channel.ts.' });
+  }
+}
+
+export class ChannelUnknownTypeError extends ChannelError {
+  override name = 'ChannelUnknownTypeError' as const;
+  constructor(received: string) {
+    super('CHANNEL_UNKNOWN_TYPE', `No request type ${JSON.stringify(received)}.`, { details: { received }, hint: `Known types: ${REQUEST_TYPES.join(', ')}.` });
+  }
+}
+
+export class ChannelClosedError extends ChannelError {
+  override name = 'ChannelClosedError' as const;
+  constructor(reason: string) {
+    super('CHANNEL_CLOSED', `The channel closed: ${reason}.`, { details: { reason }, hint: 'Reconnect; the enclave keeps serving new connections.' });
+  }
+}
+
+export class ChannelTimeoutError extends ChannelError {
+  override name = 'ChannelTimeoutError' as const;
+  constructor(type: string, ms: number) {
+    super('CHANNEL_TIMEOUT', `No answer to ${type} within ${ms} ms.`, { details: { type, ms }, hint: 'Check that the enclave is running and not overloaded.' });
+  }
+}
+
+/** An error the other side reported; it keeps that side's code, so callers branch on the cause. */
+export class ChannelRemoteError extends ChannelError {
+  override name = 'ChannelRemoteError' as const;
+  constructor(code: string, message: string, details: ErrorDetails) {
+    super(code, message, { details });
+  }
+}
+
+// ---- framing ----
+
+export function encodeFrame(frame: Frame): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(frame.json));
+  const total = FRAME_FIXED_BYTES + json.length + frame.binary.length;
+  const out = new Uint8Array(FRAME_PREFIX_BYTES + total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, total);
+  out[4] = CHANNEL_VERSION;
+  out[5] = frame.kind;
+  view.setUint32(6, frame.id >>> 0);
+  view.setUint32(10, json.length);
+  out.set(json, 14);
+  out.set(frame.binary, 14 + json.length);
+  return out;
+}
+
+/** A decoded frame, or why the bytes of one whole frame could not be decoded (the stream stays in sync). */
+export type DecodedFrame = { ok: true; frame: Frame } | { ok: false; id: number; error: ChannelError };
+
+/**
+ * Splits a byte stream into frames. `push` throws ChannelFrameTooLargeError when a frame
+ * declares more than the limit (the stream cannot be resynchronised after that); any other
+ * defect is returned per frame, since its length prefix still marks where the next one starts.
+ */
+export class FrameDecoder {
+  readonly #maxFrameBytes: number;
+  #pieces: Uint8Array[] = [];
+  #buffered = 0;
+
+  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+    this.#maxFrameBytes = maxFrameBytes;
+  }
+
+  push(bytes: Uint8Array): DecodedFrame[] {
+    if (bytes.length > 0) {
+      this.#pieces.push(bytes);
+      this.#buffered += bytes.length;
+    }
+    const out: DecodedFrame[] = [];
+    for (;;) {
+      if (this.#buffered < FRAME_PREFIX_BYTES) return out;
+      const prefix = this.#peek(FRAME_PREFIX_BYTES);
+      const length = new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0);
+      if (length > this.#maxFrameBytes) throw new ChannelFrameTooLargeError(this.#maxFrameBytes, length);
+      if (this.#buffered < FRAME_PREFIX_BYTES + length) return out;
+      const whole = this.#take(FRAME_PREFIX_BYTES + length);
+      out.push(decodeFrameBody(whole.subarray(FRAME_PREFIX_BYTES)));
+    }
+  }
+
+  #peek(n: number): Uint8Array {
+    const first = this.#pieces[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    const copy = this.#take(n);
+    this.#pieces.unshift(copy);
+    this.#buffered += n;
+    return copy;
+  }
+
+  #take(n: number): Uint8Array {
+    const first = this.#pieces[0]!;
+    if (first.length >= n) {
+      if (first.length === n) this.#pieces.shift();
+      else this.#pieces[0] = first.subarray(n);
+      this.#buffered -= n;
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const piece = this.#pieces[0]!;
+      const part = Math.min(piece.length, n - filled);
+      out.set(piece.subarray(0, part), filled);
+      filled += part;
+      if (part === piece.length) this.#pieces.shift();
+      else this.#pieces[0] = piece.subarray(part);
+    }
+    this.#buffered -= n;
+    return out;
+  }
+}
+
+function decodeFrameBody(body: Uint8Array): DecodedFrame {
+  if (body.length < FRAME_FIXED_BYTES) return { ok: false, id: 0, error: new ChannelFrameMalformedError(`${body.length} bytes is shorter than the ${FRAME_FIXED_BYTES}-byte frame header`) };
+  const view = new DataView(body.buffer, body.byteOffset, body.length);
+  const id = view.getUint32(2);
+  if (body[0] !== CHANNEL_VERSION) return { ok: false, id, error: new ChannelVersionUnsupportedError(body[0]!) };
+  const kind = body[1]!;
+  if (kind !== FrameKind.request && kind !== FrameKind.response && kind !== FrameKind.error) return { ok: false, id, error: new ChannelFrameMalformedError(`unknown kind ${kind}`) };
+  const jsonLength = view.getUint32(6);
+  if (jsonLength > MAX_JSON_BYTES || jsonLength > body.length - FRAME_FIXED_BYTES) {
+    return { ok: false, id, error: new ChannelFrameMalformedError(`JSON length ${jsonLength} exceeds the frame or the ${MAX_JSON_BYTES}-byte limit`) };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(FRAME_FIXED_BYTES, FRAME_FIXED_BYTES + jsonLength)));
+  } catch {
+    return { ok: false, id, error: new ChannelFrameMalformedError('the JSON part does not parse') };
+  }
+  if (!isRecord(json)) return { ok: false, id, error: new ChannelFrameMalformedError('the JSON part is not an object') };
+  return { ok: true, frame: { kind, id, json, binary: body.subarray(FRAME_FIXED_BYTES + jsonLength) } };
+}
+
+// ---- messages ----
+
+/** The proof as JSON carries it (deadline as a decimal string); see ContributionProof in eip712.ts. */
+export interface ProofJson {
+  fileId: Hex;
+  contributor: Address;
+  manifestHash: Hex;
+  valid: boolean;
+  score: number;
+  authenticity: number;
+  ownership: number;
+  quality: number;
+  uniqueness: number;
+  pipelineVersion: Hex;
+  detailsHash: Hex;
+  deadline: string;
+}
+
+/** The dataset key wrapped by key release, as the host stores it between boots. */
+export interface SealedDatasetKeyJson {
+  version: 1;
+  /** KMS key the data key belongs to (ARN or id). */
+  kmsKeyId: string;
+  /** KMS CiphertextBlob of the 32-byte data key, base64. */
+  kmsCiphertextBlob: string;
+  /** secretbox nonce (24 bytes) and box of the X25519 secret key, 0x-hex. */
+  nonce: Hex;
+  box: Hex;
+  /** The X25519 public key, so the host can show it before the enclave is up. */
+  datasetKey: Hex;
+}
+
+/** Request bodies by type (the `type` field is the key). */
+export interface ChannelRequests {
+  /** Key release: at genesis without `sealed`, later with what genesis returned. */
+  boot: { sealed?: SealedDatasetKeyJson };
+  /** An attestation document binding this boot's keys; the binary reply is the document. */
+  attestation: { nonce: Hex };
+  'contribution.begin': { header: EnvelopeHeaderJson };
+  /** The binary attachment is the next piece of ciphertext. */
+  'contribution.chunk': { session: string };
+  'contribution.finish': { session: string };
+}
+
+export interface ChannelResponses {
+  boot: { genesis: boolean; sealed: SealedDatasetKeyJson; datasetKey: Hex; signer: Address; pipelineVersion: Hex };
+  attestation: Record<string, never>;
+  'contribution.begin': { session: string };
+  'contribution.chunk': { received: number };
+  /** The enclave signs only proofs it computed, so there is no "sign this" request. */
+  'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex };
+}
+
+export type RequestType = keyof ChannelRequests;
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish'];
+
+type Check = (value: unknown) => string | undefined;
+const hex = (min: number, max: number): Check => (v) =>
+  typeof v === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(v) && (v.length - 2) / 2 >= min && (v.length - 2) / 2 <= max ? undefined : `is not ${min === max ? min : `${min}..${max}`} bytes of 0x-hex`;
+const bytes32 = hex(32, 32);
+const address = hex(20, 20);
+const str = (max: number, pattern = /^[\x20-\x7e]*$/): Check => (v) => (typeof v === 'string' && v.length > 0 && v.length <= max && pattern.test(v) ? undefined : `is not a printable string of 1..${max} characters`);
+const base64 = (max: number): Check => str(max, /^[A-Za-z0-9+/]+={0,2}$/);
+const int = (min: number, max: number): Check => (v) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `is not an integer in ${min}..${max}`);
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'is not a boolean');
+const decimal: Check = (v) => (typeof v === 'string' && /^[0-9]{1,20}$/.test(v) ? undefined : 'is not a decimal string');
+const SESSION = str(64, /^[0-9a-f]+$/);
+const optional = (check: Check): Check => (v) => (v === undefined ? undefined : check(v));
+const object = (fields: Record<string, Check>): Check => (v) => {
+  if (!isRecord(v)) return 'is not an object';
+  for (const key of Object.keys(v)) if (!(key in fields)) return `has unknown field ${key}`;
+  for (const [key, check] of Object.entries(fields)) {
+    const problem = check(v[key]);
+    if (problem !== undefined) return `.${key} ${problem}`;
+  }
+  return undefined;
+};
+const sealedKey = object({ version: (v) => (v === 1 ? undefined : 'is not 1'), kmsKeyId: str(2048), kmsCiphertextBlob: base64(8192), nonce: hex(24, 24), box: hex(48, 48), datasetKey: bytes32 });
+const score = int(0, 10_000);
+const proof = object({
+  fileId: bytes32, contributor: address, manifestHash: bytes32, valid: bool, score, authenticity: score, ownership: score, quality: score, uniqueness: score,
+  pipelineVersion: bytes32, detailsHash: bytes32, deadline: decimal,
+});
+const envelopeHeader: Check = (v) => {
+  const parsed = parseEnvelopeHeader(v);
+  return parsed.ok ? undefined : `.${parsed.problem.field} ${parsed.problem.problem}`;
+};
+
+const requestSchemas: Record<RequestType, Record<string, Check>> = {
+  boot: { sealed: optional(sealedKey) },
+  attestation: { nonce: hex(1, 64) },
+  'contribution.begin': { header: envelopeHeader },
+  'contribution.chunk': { session: SESSION },
+  'contribution.finish': { session: SESSION },
+};
+const responseSchemas: Record<RequestType, Record<string, Check>> = {
+  boot: { genesis: bool, sealed: sealedKey, datasetKey: bytes32, signer: address, pipelineVersion: bytes32 },
+  attestation: {},
+  'contribution.begin': { session: SESSION },
+  'contribution.chunk': { received: int(0, Number.MAX_SAFE_INTEGER) },
+  'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)) },
+};
+
+function validate(schemas: Record<RequestType, Record<string, Check>>, json: Record<string, unknown>): RequestType {
+  const type = json.type;
+  if (typeof type !== 'string' || !(REQUEST_TYPES as readonly string[]).includes(type)) throw new ChannelUnknownTypeError(String(type));
+  const { type: _, ...fields } = json;
+  const problem = object(schemas[type as RequestType])(fields);
+  if (problem !== undefined) throw new ChannelMessageInvalidError(type, 'body', problem.replace(/^\./, ''));
+  return type as RequestType;
+}
+
+/** Checks an untrusted request's JSON against its schema; throws a typed ChannelError. */
+export function validateRequest(json: Record<string, unknown>): RequestType {
+  return validate(requestSchemas, json);
+}
+
+/** Checks an untrusted response's JSON against the schema of the request it answers. */
+export function validateResponse(type: RequestType, json: Record<string, unknown>): void {
+  if (json.type !== type) throw new ChannelMessageInvalidError(type, 'type', `is ${JSON.stringify(json.type)}, expected ${JSON.stringify(type)}`);
+  validate(responseSchemas, json);
+}
+
+/** The error frame's JSON, parsed defensively: an error from the other side is untrusted too. */
+export function remoteErrorOf(json: Record<string, unknown>): ChannelRemoteError {
+  const code = typeof json.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(json.code) ? json.code : 'CHANNEL_REMOTE_ERROR';
+  const message = typeof json.message === 'string' ? json.message.slice(0, 1000) : 'The other side reported an error.';
+  const details: Record<string, string | number | boolean | null> = {};
+  if (isRecord(json.details)) {
+    for (const [key, value] of Object.entries(json.details).slice(0, 16)) {
+      if (typeof value === 'string') details[key] = value.slice(0, 200);
+      else if (typeof value === 'number' || typeof value === 'boolean' || value === null) details[key] = value;
+    }
+  }
+  return new ChannelRemoteError(code, message, details);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
