@@ -1,0 +1,228 @@
+// Sample-rate conversion to the pipeline's 16 kHz, with a Kaiser-windowed sinc low-pass so
+// that energy above the new Nyquist frequency is removed instead of folded back as aliases.
+//
+// Polyphase rational resampler (Crochiere & Rabiner, "Multirate Digital Signal Processing",
+// 1983, ch. 4): for out/in = L/M in lowest terms, output n sits at input time n*M/L; its
+// value is the sum of input samples weighted by one of L precomputed filter phases. Filter
+// length from Kaiser's formula (Oppenheim & Schafer, "Discrete-Time Signal Processing", 7.6).
+// When L is large (an odd source rate), the phases are taken from a table of PHASE_TABLE
+// rows by linear interpolation instead, which keeps the table small.
+
+/** Stop-band attenuation the filter is designed for (dB). */
+export const RESAMPLER_ATTENUATION_DB = 70;
+/** Width of the transition band as a fraction of the lower Nyquist frequency. */
+export const RESAMPLER_TRANSITION = 0.15;
+/** Above this many exact phases, phases are interpolated from a table of this many rows. */
+const MAX_EXACT_PHASES = 1024;
+const PHASE_TABLE = 512;
+
+export interface ResamplerDesign {
+  inputRate: number;
+  outputRate: number;
+  /** Interpolation factor L of out/in = L/M in lowest terms. */
+  up: number;
+  /** Decimation factor M. */
+  down: number;
+  /** Taps per output sample (input samples each output depends on). */
+  taps: number;
+  /** Pass-band edge and stop-band edge in Hz. */
+  passHz: number;
+  stopHz: number;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Zeroth-order modified Bessel function of the first kind (power series). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 64; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+function checkRate(name: string, rate: number): void {
+  if (!Number.isInteger(rate) || rate < 1 || rate > 1_536_000) {
+    throw new RangeError(`${name} must be an integer in 1..1536000 Hz, received ${rate}`);
+  }
+}
+
+/**
+ * Streaming resampler: `push` blocks of input, get every output sample that is already
+ * determined; `flush` at the end. Output is aligned with the input in time (output n is
+ * the signal at n/outputRate seconds, the filter's delay is compensated), so pushing a
+ * signal in any block sizes gives exactly the output of `resample` on the whole signal.
+ */
+export class StreamingResampler {
+  readonly design: ResamplerDesign;
+  private readonly half: number; // H: the filter spans input samples i-H+1 .. i+H
+  private readonly width: number; // 2H taps
+  private readonly exact: boolean;
+  private readonly coefs: Float32Array; // rows of `width` taps, stored in input order
+  private buffer: Float32Array;
+  private bufferStart: number; // absolute input index of buffer[0]
+  private bufferLength = 0;
+  private inputCount = 0;
+  private centre = 0; // i = floor(n*M/L) of the next output
+  private phase = 0; // p = n*M - i*L of the next output
+  private flushed = false;
+
+  constructor(inputRate: number, outputRate = 16000) {
+    checkRate('inputRate', inputRate);
+    checkRate('outputRate', outputRate);
+    const g = gcd(inputRate, outputRate);
+    const up = outputRate / g;
+    const down = inputRate / g;
+    const stopHz = Math.min(inputRate, outputRate) / 2;
+    const passHz = stopHz * (1 - RESAMPLER_TRANSITION);
+    const cutoff = (passHz + stopHz) / 2;
+    // Kaiser: N = (A - 8) / (2.285 * delta_omega), delta_omega in radians per input sample.
+    const deltaOmega = (2 * Math.PI * (stopHz - passHz)) / inputRate;
+    const length = (RESAMPLER_ATTENUATION_DB - 8) / (2.285 * deltaOmega);
+    const half = up === down ? 1 : Math.max(2, Math.ceil(length / 2));
+    this.half = half;
+    this.width = 2 * half;
+    this.exact = up <= MAX_EXACT_PHASES;
+    this.design = { inputRate, outputRate, up, down, taps: this.width, passHz, stopHz };
+
+    const beta = 0.1102 * (RESAMPLER_ATTENUATION_DB - 8.7);
+    const i0Beta = besselI0(beta);
+    const gain = (2 * cutoff) / inputRate;
+    // Kernel in input-sample units u, |u| < H: sinc low-pass at `cutoff`, Kaiser window.
+    const kernel = (u: number): number => {
+      const r = u / half;
+      if (r <= -1 || r >= 1) return 0;
+      const x = gain * u;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      return gain * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
+    };
+    const rows = this.exact ? up : PHASE_TABLE + 1;
+    this.coefs = new Float32Array(rows * this.width);
+    for (let row = 0; row < rows; row++) {
+      const fraction = this.exact ? row / up : row / PHASE_TABLE;
+      let sum = 0;
+      const values = new Float64Array(this.width);
+      // Tap t multiplies input sample i-H+1+t, which lies (H-1-t+fraction) samples before the output.
+      for (let t = 0; t < this.width; t++) {
+        values[t] = kernel(half - 1 - t + fraction);
+        sum += values[t]!;
+      }
+      // Unit DC gain in every phase, so a constant stays exactly constant.
+      for (let t = 0; t < this.width; t++) this.coefs[row * this.width + t] = values[t]! / sum;
+    }
+    this.buffer = new Float32Array(Math.max(4096, 2 * this.width));
+    // Zeros before the first sample, so the first outputs see a silent past.
+    this.bufferStart = -half;
+    this.bufferLength = half;
+  }
+
+  /** Feeds input samples; returns the outputs they complete (may be empty). */
+  push(input: Float32Array): Float32Array {
+    if (this.flushed) throw new Error('StreamingResampler: push after flush');
+    if (this.design.up === this.design.down) {
+      this.inputCount += input.length;
+      return input.slice();
+    }
+    this.append(input);
+    this.inputCount += input.length;
+    return this.produce(Number.POSITIVE_INFINITY);
+  }
+
+  /** Ends the input (the future is silence) and returns the remaining outputs. */
+  flush(): Float32Array {
+    if (this.flushed) return new Float32Array(0);
+    this.flushed = true;
+    if (this.design.up === this.design.down) return new Float32Array(0);
+    this.append(new Float32Array(this.half));
+    return this.produce(this.inputCount);
+  }
+
+  /** Number of output samples a whole input of `inputLength` samples gives: ceil(n*L/M). */
+  static outputLength(inputLength: number, inputRate: number, outputRate = 16000): number {
+    const g = gcd(inputRate, outputRate);
+    const up = outputRate / g;
+    const down = inputRate / g;
+    return Math.ceil((inputLength * up) / down);
+  }
+
+  private append(input: Float32Array): void {
+    // Drop samples no future output needs: those before centre - H + 1.
+    const keepFrom = Math.min(this.centre - this.half + 1, this.bufferStart + this.bufferLength) - this.bufferStart;
+    if (keepFrom > 0) {
+      this.buffer.copyWithin(0, keepFrom, this.bufferLength);
+      this.bufferLength -= keepFrom;
+      this.bufferStart += keepFrom;
+    }
+    const needed = this.bufferLength + input.length;
+    if (needed > this.buffer.length) {
+      const grown = new Float32Array(Math.max(needed, this.buffer.length * 2));
+      grown.set(this.buffer.subarray(0, this.bufferLength));
+      this.buffer = grown;
+    }
+    this.buffer.set(input, this.bufferLength);
+    this.bufferLength = needed;
+  }
+
+  /** Computes outputs while their whole support is buffered and their centre is below `limit`. */
+  private produce(limit: number): Float32Array {
+    const { up, down } = this.design;
+    const half = this.half;
+    const width = this.width;
+    const buffer = this.buffer;
+    const coefs = this.coefs;
+    const lastAvailable = this.bufferStart + this.bufferLength - 1;
+    const lastCentre = Math.min(lastAvailable - half, limit - 1);
+    if (this.centre > lastCentre) return new Float32Array(0);
+    const estimate = Math.floor(((lastCentre - this.centre + 1) * up) / down) + 2;
+    const out = new Float32Array(estimate);
+    let count = 0;
+    let centre = this.centre;
+    let phase = this.phase;
+    const start = this.bufferStart;
+    while (centre <= lastCentre) {
+      const base = centre - half + 1 - start;
+      let acc = 0;
+      if (this.exact) {
+        const row = phase * width;
+        for (let t = 0; t < width; t++) acc += buffer[base + t]! * coefs[row + t]!;
+      } else {
+        const position = (phase / up) * PHASE_TABLE;
+        const rowIndex = Math.floor(position);
+        const frac = position - rowIndex;
+        const row0 = rowIndex * width;
+        const row1 = row0 + width;
+        for (let t = 0; t < width; t++) {
+          const c = coefs[row0 + t]! + frac * (coefs[row1 + t]! - coefs[row0 + t]!);
+          acc += buffer[base + t]! * c;
+        }
+      }
+      out[count++] = acc;
+      phase += down;
+      if (phase >= up) {
+        centre += Math.floor(phase / up);
+        phase %= up;
+      }
+    }
+    this.centre = centre;
+    this.phase = phase;
+    return out.subarray(0, count);
+  }
+}
+
+/** Resamples a whole signal at once (the streaming resampler fed in one block). */
+export function resample(input: Float32Array, inputRate: number, outputRate = 16000): Float32Array {
+  const resampler = new StreamingResampler(inputRate, outputRate);
+  const head = resampler.push(input);
+  const tail = resampler.flush();
+  const out = new Float32Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
