@@ -6,3 +6,4 @@ export * from './envelope.ts';
 export * from './merkle.ts';
 export * from './channel.ts';
 export * from './channel-client.ts';
+export * from './attestation-binding.ts';
