@@ -1,0 +1,286 @@
+// A mixed-radix FFT for the short, non-power-of-two frames speech features use (Whisper's
+// 400-point frame): the real transform runs as a half-length complex transform (200 =
+// 4*2*5*5) with every twiddle factor precomputed and no allocation per call.
+//
+// Complex part: Stockham autosort, decimation in frequency (C. Van Loan, "Computational
+// Frameworks for the Fast Fourier Transform", SIAM 1992, section 1.7), specialised
+// butterflies for radix 2, 4 and 5 and a plain DFT butterfly for any other prime. Real
+// part: the packing of an N-point real sequence into an N/2-point complex one (Brigham,
+// "The Fast Fourier Transform and Its Applications", 1988, section 9.3).
+
+interface Stage {
+  radix: number;
+  /** Sub-transform length before this stage, and m = length / radix. */
+  length: number;
+  m: number;
+  stride: number;
+  /** twiddles[(p*(radix-1) + k-1)*2 + {0,1}] = exp(-2 pi i p k / length). */
+  twiddles: Float64Array;
+}
+
+function factorize(n: number): number[] {
+  const radices: number[] = [];
+  while (n % 4 === 0) {
+    radices.push(4);
+    n /= 4;
+  }
+  for (const r of [2, 3, 5]) {
+    while (n % r === 0) {
+      radices.push(r);
+      n /= r;
+    }
+  }
+  for (let r = 7; n > 1; r += 2) {
+    while (n % r === 0) {
+      radices.push(r);
+      n /= r;
+    }
+  }
+  return radices;
+}
+
+const C5_1 = Math.cos((2 * Math.PI) / 5);
+const C5_2 = Math.cos((4 * Math.PI) / 5);
+const S5_1 = Math.sin((2 * Math.PI) / 5);
+const S5_2 = Math.sin((4 * Math.PI) / 5);
+
+/** Forward complex FFT of a fixed length over interleaved (re, im) Float64Arrays. */
+export class ComplexFft {
+  readonly size: number;
+  private readonly stages: Stage[];
+  private readonly work: Float64Array;
+  private readonly dftCos: Float64Array[] = [];
+  private readonly dftSin: Float64Array[] = [];
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`FFT size must be a positive integer, received ${size}`);
+    this.size = size;
+    this.work = new Float64Array(2 * size);
+    this.stages = [];
+    let length = size;
+    let stride = 1;
+    for (const radix of factorize(size)) {
+      const m = length / radix;
+      const twiddles = new Float64Array(m * (radix - 1) * 2);
+      for (let p = 0; p < m; p++) {
+        for (let k = 1; k < radix; k++) {
+          const angle = (-2 * Math.PI * p * k) / length;
+          twiddles[(p * (radix - 1) + k - 1) * 2] = Math.cos(angle);
+          twiddles[(p * (radix - 1) + k - 1) * 2 + 1] = Math.sin(angle);
+        }
+      }
+      this.stages.push({ radix, length, m, stride, twiddles });
+      if (radix > 5 || radix === 3) {
+        const cos = new Float64Array(radix * radix);
+        const sin = new Float64Array(radix * radix);
+        for (let j = 0; j < radix; j++) {
+          for (let k = 0; k < radix; k++) {
+            cos[j * radix + k] = Math.cos((-2 * Math.PI * ((j * k) % radix)) / radix);
+            sin[j * radix + k] = Math.sin((-2 * Math.PI * ((j * k) % radix)) / radix);
+          }
+        }
+        this.dftCos[radix] = cos;
+        this.dftSin[radix] = sin;
+      }
+      length = m;
+      stride *= radix;
+    }
+  }
+
+  /**
+   * Transforms `data` (interleaved re, im; 2*size values) in place.
+   * X[k] = sum_n x[n] exp(-2 pi i n k / size).
+   */
+  transform(data: Float64Array): void {
+    let x = data;
+    let y = this.work;
+    for (const stage of this.stages) {
+      switch (stage.radix) {
+        case 2:
+          radix2(stage, x, y);
+          break;
+        case 4:
+          radix4(stage, x, y);
+          break;
+        case 5:
+          radix5(stage, x, y);
+          break;
+        default:
+          radixGeneric(stage, x, y, this.dftCos[stage.radix]!, this.dftSin[stage.radix]!);
+      }
+      const t = x;
+      x = y;
+      y = t;
+    }
+    if (x !== data) data.set(x);
+  }
+}
+
+function radix2(stage: Stage, x: Float64Array, y: Float64Array): void {
+  const { m, stride: s, twiddles: tw } = stage;
+  for (let p = 0; p < m; p++) {
+    const wr = tw[2 * p]!;
+    const wi = tw[2 * p + 1]!;
+    for (let q = 0; q < s; q++) {
+      const a = 2 * (q + s * p);
+      const b = 2 * (q + s * (p + m));
+      const ar = x[a]!, ai = x[a + 1]!, br = x[b]!, bi = x[b + 1]!;
+      const o0 = 2 * (q + s * 2 * p);
+      const o1 = o0 + 2 * s;
+      y[o0] = ar + br;
+      y[o0 + 1] = ai + bi;
+      const dr = ar - br, di = ai - bi;
+      y[o1] = dr * wr - di * wi;
+      y[o1 + 1] = dr * wi + di * wr;
+    }
+  }
+}
+
+function radix4(stage: Stage, x: Float64Array, y: Float64Array): void {
+  const { m, stride: s, twiddles: tw } = stage;
+  const sm2 = 2 * s * m;
+  for (let p = 0; p < m; p++) {
+    const t = 6 * p;
+    const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!, w3r = tw[t + 4]!, w3i = tw[t + 5]!;
+    for (let q = 0; q < s; q++) {
+      const i0 = 2 * (q + s * p);
+      const a0r = x[i0]!, a0i = x[i0 + 1]!;
+      const a1r = x[i0 + sm2]!, a1i = x[i0 + sm2 + 1]!;
+      const a2r = x[i0 + 2 * sm2]!, a2i = x[i0 + 2 * sm2 + 1]!;
+      const a3r = x[i0 + 3 * sm2]!, a3i = x[i0 + 3 * sm2 + 1]!;
+      const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
+      const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
+      const o = 2 * (q + s * 4 * p);
+      const os = 2 * s;
+      y[o] = t0r + t2r;
+      y[o + 1] = t0i + t2i;
+      // b1 = t1 - i*t3, b2 = t0 - t2, b3 = t1 + i*t3, each times its twiddle.
+      const b1r = t1r + t3i, b1i = t1i - t3r;
+      const b2r = t0r - t2r, b2i = t0i - t2i;
+      const b3r = t1r - t3i, b3i = t1i + t3r;
+      y[o + os] = b1r * w1r - b1i * w1i;
+      y[o + os + 1] = b1r * w1i + b1i * w1r;
+      y[o + 2 * os] = b2r * w2r - b2i * w2i;
+      y[o + 2 * os + 1] = b2r * w2i + b2i * w2r;
+      y[o + 3 * os] = b3r * w3r - b3i * w3i;
+      y[o + 3 * os + 1] = b3r * w3i + b3i * w3r;
+    }
+  }
+}
+
+function radix5(stage: Stage, x: Float64Array, y: Float64Array): void {
+  const { m, stride: s, twiddles: tw } = stage;
+  const sm2 = 2 * s * m;
+  for (let p = 0; p < m; p++) {
+    const t = 8 * p;
+    const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!;
+    const w3r = tw[t + 4]!, w3i = tw[t + 5]!, w4r = tw[t + 6]!, w4i = tw[t + 7]!;
+    for (let q = 0; q < s; q++) {
+      const i0 = 2 * (q + s * p);
+      const a0r = x[i0]!, a0i = x[i0 + 1]!;
+      const a1r = x[i0 + sm2]!, a1i = x[i0 + sm2 + 1]!;
+      const a2r = x[i0 + 2 * sm2]!, a2i = x[i0 + 2 * sm2 + 1]!;
+      const a3r = x[i0 + 3 * sm2]!, a3i = x[i0 + 3 * sm2 + 1]!;
+      const a4r = x[i0 + 4 * sm2]!, a4i = x[i0 + 4 * sm2 + 1]!;
+      const t1r = a1r + a4r, t1i = a1i + a4i, t2r = a2r + a3r, t2i = a2i + a3i;
+      const t3r = a1r - a4r, t3i = a1i - a4i, t4r = a2r - a3r, t4i = a2i - a3i;
+      const m1r = a0r + C5_1 * t1r + C5_2 * t2r, m1i = a0i + C5_1 * t1i + C5_2 * t2i;
+      const m2r = a0r + C5_2 * t1r + C5_1 * t2r, m2i = a0i + C5_2 * t1i + C5_1 * t2i;
+      const ur = S5_1 * t3r + S5_2 * t4r, ui = S5_1 * t3i + S5_2 * t4i;
+      const vr = S5_2 * t3r - S5_1 * t4r, vi = S5_2 * t3i - S5_1 * t4i;
+      // b1 = m1 - i*u, b4 = m1 + i*u, b2 = m2 - i*v, b3 = m2 + i*v.
+      const b1r = m1r + ui, b1i = m1i - ur, b4r = m1r - ui, b4i = m1i + ur;
+      const b2r = m2r + vi, b2i = m2i - vr, b3r = m2r - vi, b3i = m2i + vr;
+      const o = 2 * (q + s * 5 * p);
+      const os = 2 * s;
+      y[o] = a0r + t1r + t2r;
+      y[o + 1] = a0i + t1i + t2i;
+      y[o + os] = b1r * w1r - b1i * w1i;
+      y[o + os + 1] = b1r * w1i + b1i * w1r;
+      y[o + 2 * os] = b2r * w2r - b2i * w2i;
+      y[o + 2 * os + 1] = b2r * w2i + b2i * w2r;
+      y[o + 3 * os] = b3r * w3r - b3i * w3i;
+      y[o + 3 * os + 1] = b3r * w3i + b3i * w3r;
+      y[o + 4 * os] = b4r * w4r - b4i * w4i;
+      y[o + 4 * os + 1] = b4r * w4i + b4i * w4r;
+    }
+  }
+}
+
+function radixGeneric(stage: Stage, x: Float64Array, y: Float64Array, cos: Float64Array, sin: Float64Array): void {
+  const { radix: r, m, stride: s, twiddles: tw } = stage;
+  for (let p = 0; p < m; p++) {
+    for (let q = 0; q < s; q++) {
+      for (let k = 0; k < r; k++) {
+        let br = 0;
+        let bi = 0;
+        for (let j = 0; j < r; j++) {
+          const i = 2 * (q + s * (p + j * m));
+          const c = cos[j * r + k]!, sn = sin[j * r + k]!;
+          br += x[i]! * c - x[i + 1]! * sn;
+          bi += x[i]! * sn + x[i + 1]! * c;
+        }
+        const o = 2 * (q + s * (r * p + k));
+        if (k === 0) {
+          y[o] = br;
+          y[o + 1] = bi;
+        } else {
+          const t = (p * (r - 1) + k - 1) * 2;
+          y[o] = br * tw[t]! - bi * tw[t + 1]!;
+          y[o + 1] = br * tw[t + 1]! + bi * tw[t]!;
+        }
+      }
+    }
+  }
+}
+
+/** Power spectrum |X[k]|^2, k = 0..N/2, of a real sequence of even length N. */
+export class RealPowerSpectrum {
+  readonly size: number;
+  readonly bins: number;
+  private readonly fft: ComplexFft;
+  private readonly packed: Float64Array;
+  private readonly cos: Float64Array;
+  private readonly sin: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 2 || size % 2 !== 0) throw new RangeError(`real FFT size must be even, received ${size}`);
+    this.size = size;
+    this.bins = size / 2 + 1;
+    this.fft = new ComplexFft(size / 2);
+    this.packed = new Float64Array(size);
+    this.cos = new Float64Array(this.bins);
+    this.sin = new Float64Array(this.bins);
+    for (let k = 0; k < this.bins; k++) {
+      this.cos[k] = Math.cos((-2 * Math.PI * k) / size);
+      this.sin[k] = Math.sin((-2 * Math.PI * k) / size);
+    }
+  }
+
+  /** The buffer to fill with the N real input samples before `compute` (its contents are overwritten). */
+  get input(): Float64Array {
+    return this.packed;
+  }
+
+  /** Transforms `input` and writes N/2+1 powers into `out`. */
+  compute(out: Float64Array): void {
+    // The real samples, read as interleaved (re, im) pairs, are z[n] = x[2n] + i x[2n+1].
+    const z = this.packed;
+    this.fft.transform(z);
+    const half = this.size / 2;
+    const cos = this.cos;
+    const sin = this.sin;
+    for (let k = 0; k <= half; k++) {
+      const a = 2 * (k === half ? 0 : k);
+      const b = 2 * (k === 0 ? 0 : half - k);
+      const zr = z[a]!, zi = z[a + 1]!, cr = z[b]!, ci = -z[b + 1]!;
+      // E = (Z[k] + conj Z[N/2-k]) / 2, O = (Z[k] - conj Z[N/2-k]) / 2i, X = E + W^k O.
+      const er = (zr + cr) / 2, ei = (zi + ci) / 2;
+      const dr = zr - cr, di = zi - ci;
+      const or = di / 2, oi = -dr / 2;
+      const xr = er + cos[k]! * or - sin[k]! * oi;
+      const xi = ei + cos[k]! * oi + sin[k]! * or;
+      out[k] = xr * xr + xi * xi;
+    }
+  }
+}
