@@ -5,6 +5,7 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   decodeErrorResult,
+  encodeFunctionData,
   keccak256,
   toHex,
   type Abi,
@@ -154,6 +155,13 @@ export async function startAudata(): Promise<AudataFixture> {
     let snapshotId: Hex | undefined;
 
     const send: AudataFixture['send'] = async (wallet, call) => {
+      // eth_call first: an impersonated account's transaction would be mined and revert without data.
+      await anvil.publicClient.call({
+        account: wallet.account,
+        to: call.address,
+        data: encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args ?? [] } as never),
+        ...(call.value === undefined ? {} : { value: call.value }),
+      });
       const hash = await wallet.writeContract({
         address: call.address,
         abi: call.abi,
