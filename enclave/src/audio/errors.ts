@@ -97,3 +97,14 @@ export class AudioCorruptError extends AudioError {
     });
   }
 }
+
+/** The audio source itself (a file on the command line) could not be read. */
+export class AudioSourceUnreadableError extends AudioError {
+  override name = 'AudioSourceUnreadableError' as const;
+  constructor(source: string, reason: string) {
+    super('AUDIO_SOURCE_UNREADABLE', `Cannot read ${source}: ${reason}.`, {
+      details: { source, reason },
+      hint: 'Check the path and its permissions.',
+    });
+  }
+}
