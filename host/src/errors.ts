@@ -49,6 +49,7 @@ export const statusByCode: Readonly<Record<string, number>> = {
   HOST_BLOB_HASH_MISMATCH: 400,
   HOST_BLOB_NOT_FOUND: 404,
   HOST_BLOB_ABORTED: 400,
+  HOST_CONTRIBUTION_CONFLICT: 409,
 };
 
 /** Shortens an untrusted value for an error message, so a hostile header cannot flood logs. */
