@@ -125,9 +125,26 @@ export interface AudataFixture {
   snapshot(): Promise<void>;
   restore(): Promise<void>;
   proof(overrides?: Partial<ContributionProof>): Promise<ContributionProof>;
+  /** Terms of a policy for `users[3]` (the test buyer), valid for a day. */
+  policyTerms(overrides?: Partial<PolicyTerms>): Promise<PolicyTerms>;
+  /** Creates a policy as the timelock and returns its id. */
+  createPolicy(terms: PolicyTerms): Promise<bigint>;
   signProof(proof: ContributionProof, options?: { signer?: PrivateKeyAccount; chainId?: number; contract?: Address }): Promise<Hex>;
   signReceipt(receipt: JobReceipt, options?: { signer?: PrivateKeyAccount; chainId?: number; contract?: Address }): Promise<Hex>;
   stop(): Promise<void>;
+}
+
+export interface PolicyTerms {
+  buyer: Address;
+  jobKinds: number;
+  modelHashes: readonly Hex[];
+  minScore: number;
+  languages: readonly string[];
+  termsHash: Hex;
+  epsilon: bigint;
+  delta: bigint;
+  price: bigint;
+  expiry: bigint;
 }
 
 export const testGovernance = {
@@ -230,6 +247,28 @@ export async function startAudata(): Promise<AudataFixture> {
           deadline: (await now()) + 3_600n,
           ...overrides,
         };
+      },
+      async policyTerms(overrides = {}) {
+        return {
+          buyer: (users[3] as HDAccount).address,
+          jobKinds: 1 | 2,
+          modelHashes: [bytes32('model a'), bytes32('model b')],
+          minScore: 5_000,
+          languages: ['en', 'pt-BR'],
+          termsHash: bytes32('CC-BY-4.0 consent'),
+          epsilon: 3_000_000n,
+          delta: 10n ** 13n,
+          price: 10n ** 18n,
+          expiry: (await now()) + 86_400n,
+          ...overrides,
+        };
+      },
+      async createPolicy(terms) {
+        await anvil.testClient.impersonateAccount({ address: addresses.timelock });
+        await anvil.testClient.setBalance({ address: addresses.timelock, value: 10n ** 20n });
+        const wallet = anvil.walletClient(addresses.timelock);
+        await send(wallet, { address: addresses.accessPolicyRegistry, abi: generated.accessPolicyRegistryAbi, functionName: 'createPolicy', args: [terms] });
+        return anvil.publicClient.readContract({ address: addresses.accessPolicyRegistry, abi: generated.accessPolicyRegistryAbi, functionName: 'policyCount' });
       },
       signProof(proof, options = {}) {
         return (options.signer ?? enclave).signTypedData({
