@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo, Server } from 'node:net';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { keccak256, recoverTypedDataAddress, toHex, hexToBytes, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { verifyAttestation } from '@audata/verifier';
+import { createDevCa } from '@audata/verifier/dev';
+import { connectChannel, decodeAttestationBinding, proofTypes, registryDomain, type ChannelClient, type EnvelopeHeader } from '@audata/wire';
+import { sealContribution } from '../../../client/src/envelope/seal.ts';
+import { createChannelServer } from '../channel/server.ts';
+import { createDevKmsServer } from '../kms/dev-kms-server.ts';
+import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
+import { createEnclaveRuntime, type ContributionScorer } from './enclave-runtime.ts';
+
+const sha384 = (text: string) => new Uint8Array(createHash('sha384').update(text).digest());
+const keyId = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000';
+const chainId = 31337;
+const registry = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+const pipelineVersion = keccak256(toHex('test pipeline'));
+const fail = (p: Promise<unknown>) => p.then(() => 'none', (e: { code?: string }) => e.code);
+
+/** Scores by audio length only: enough to show the proof is built from what was opened. */
+const lengthScorer: ContributionScorer = {
+  async score(opened) {
+    const quality = Math.min(10_000, opened.audio.length);
+    return { valid: true, score: quality, authenticity: 9000, ownership: 10_000, quality, uniqueness: 10_000, detailsHash: keccak256(opened.audio) };
+  },
+};
+
+describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
+  const ca = createDevCa({ now: new Date() });
+  const buildA = sha384('bundle A');
+  let kmsServer: Server;
+  let kms: KMSClient;
+  const servers: Server[] = [];
+
+  async function startEnclave(pcr0: Uint8Array, scorer?: ContributionScorer): Promise<ChannelClient> {
+    const nsm = createSimulatedNsm({ ca, pcrs: { 0: pcr0, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, ...(scorer === undefined ? {} : { scorer }) });
+    const server = createChannelServer({ handlers: runtime.handlers });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    return connectChannel({ port: (server.address() as AddressInfo).port });
+  }
+
+  async function attestedDatasetKey(client: ChannelClient) {
+    const nonce = new Uint8Array(randomBytes(16));
+    const { binary } = await client.request('attestation', { nonce: toHex(nonce) });
+    const verified = verifyAttestation(binary, { root: ca.rootDer, expectedPcrs: { 0: buildA }, expectedNonce: nonce, cache: null });
+    const binding = decodeAttestationBinding(verified.userData);
+    expect(toHex(verified.publicKey!)).to.equal(binding.datasetKey);
+    return binding;
+  }
+
+  async function contribute(datasetKey: Uint8Array, audio: Uint8Array) {
+    const parts: Uint8Array[] = [];
+    const header = await sealContribution({
+      audio: [audio], write: (c) => void parts.push(c.slice()), datasetKey, account: privateKeyToAccount(generatePrivateKey()),
+      chainId, registry, termsHash: keccak256(toHex('CC-BY-4.0')), language: 'en', chunkLog2: 12,
+    });
+    return { header, ciphertext: Uint8Array.from(Buffer.concat(parts)) };
+  }
+
+  async function upload(client: ChannelClient, header: EnvelopeHeader, ciphertext: Uint8Array, pieceSize = 5000) {
+    const { body } = await client.request('contribution.begin', { header: { ...header, manifest: { ...header.manifest, createdAt: header.manifest.createdAt.toString() } } });
+    for (let at = 0; at < ciphertext.length; at += pieceSize) await client.request('contribution.chunk', { session: body.session }, ciphertext.subarray(at, at + pieceSize));
+    return (await client.request('contribution.finish', { session: body.session })).body;
+  }
+
+  before(async () => {
+    kmsServer = createDevKmsServer({ keyId, masterKey: new Uint8Array(randomBytes(32)), policy: { imageSha384: [Buffer.from(buildA).toString('hex')] }, attestationRoot: ca.rootDer });
+    kmsServer.listen(0, '127.0.0.1');
+    await once(kmsServer, 'listening');
+    kms = new KMSClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(kmsServer.address() as AddressInfo).port}`, credentials: { accessKeyId: 'dev', secretAccessKey: 'dev' }, maxAttempts: 1 });
+  });
+  after(() => {
+    kmsServer.close();
+    for (const s of servers) s.close();
+  });
+
+  it('genesis, then a restart keeps the same dataset key; an old contribution still opens', async () => {
+    const first = await startEnclave(buildA);
+    expect(await fail(first.request('attestation', { nonce: '0x01' }))).to.equal('ENCLAVE_NOT_BOOTED');
+    const genesis = await first.request('boot', {});
+    expect(genesis.body.genesis).to.equal(true);
+    expect(await fail(first.request('boot', {}))).to.equal('ENCLAVE_ALREADY_BOOTED');
+    const binding = await attestedDatasetKey(first);
+    expect(binding.datasetKey).to.equal(genesis.body.datasetKey);
+    expect(binding.signer).to.equal(genesis.body.signer);
+    const audio = new Uint8Array(20_000).map((_, i) => i & 0xff);
+    const { header, ciphertext } = await contribute(hexToBytes(binding.datasetKey), audio);
+    first.close();
+
+    const second = await startEnclave(buildA, lengthScorer);
+    const restart = await second.request('boot', { sealed: genesis.body.sealed });
+    expect(restart.body.genesis).to.equal(false);
+    expect(restart.body.datasetKey).to.equal(genesis.body.datasetKey);
+    expect(restart.body.signer).to.not.equal(genesis.body.signer);
+    const result = await upload(second, header, ciphertext);
+    expect(result.contributor).to.equal(header.contributor);
+    expect(result.audioBytes).to.equal(audio.length);
+    expect(result.fileId).to.equal(header.manifest.ciphertextSha256);
+    const proof = { ...result.proof!, deadline: BigInt(result.proof!.deadline) };
+    expect(proof.quality).to.equal(10_000);
+    const signer = await recoverTypedDataAddress({ domain: registryDomain(chainId, registry), types: proofTypes, primaryType: 'ContributionProof', message: proof, signature: result.signature! });
+    expect(signer).to.equal(restart.body.signer);
+    expect(await fail(upload(second, header, ciphertext))).to.equal('ENVELOPE_REPLAYED');
+    second.close();
+  });
+
+  it('an enclave from a different bundle is refused its key by the dev KMS', async () => {
+    const genesisEnclave = await startEnclave(buildA);
+    const { body } = await genesisEnclave.request('boot', {});
+    genesisEnclave.close();
+    const other = await startEnclave(sha384('bundle B'));
+    const refused = await other.request('boot', { sealed: body.sealed }).then(() => undefined, (e: { code: string; details: Record<string, unknown> }) => e);
+    expect(refused?.code).to.equal('KMS_REQUEST_FAILED');
+    expect(refused?.details.kmsError).to.equal('AccessDeniedException');
+    expect(await fail(other.request('attestation', { nonce: '0x01' }))).to.equal('ENCLAVE_NOT_BOOTED');
+    other.close();
+  });
+
+  it('reports envelope failures at the step they happen, and keeps serving', async () => {
+    const client = await startEnclave(buildA);
+    const { body } = await client.request('boot', {});
+    const { header, ciphertext } = await contribute(hexToBytes(body.datasetKey), new Uint8Array(9000).fill(3));
+    const forged = { ...header, contributor: privateKeyToAccount(generatePrivateKey()).address };
+    expect(await fail(upload(client, forged, ciphertext))).to.equal('ENVELOPE_MANIFEST_SIGNATURE_INVALID');
+    const tampered = ciphertext.slice();
+    tampered[ciphertext.length - 3]! ^= 1;
+    expect(await fail(upload(client, header, tampered))).to.equal('ENVELOPE_CIPHERTEXT_HASH_MISMATCH');
+    expect(await fail(upload(client, header, Uint8Array.from(Buffer.concat([ciphertext, ciphertext]))))).to.equal('ENVELOPE_LENGTH_MISMATCH');
+    expect(await fail(client.request('contribution.finish', { session: 'abcd' }))).to.equal('ENCLAVE_SESSION_UNKNOWN');
+    const ok = await upload(client, header, ciphertext, 1 << 20);
+    expect(ok.audioBytes).to.equal(9000);
+    expect(ok.proof).to.equal(undefined);
+    client.close();
+  });
+
+  it('limits concurrent sessions', async () => {
+    const nsm = createSimulatedNsm({ ca, pcrs: { 0: buildA, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, maxSessions: 1 });
+    const { body } = await runtime.handlers.boot({}, new Uint8Array(0));
+    const a = await contribute(hexToBytes(body.datasetKey), new Uint8Array(100));
+    const b = await contribute(hexToBytes(body.datasetKey), new Uint8Array(100));
+    const json = (h: EnvelopeHeader) => ({ ...h, manifest: { ...h.manifest, createdAt: h.manifest.createdAt.toString() } });
+    await runtime.handlers['contribution.begin']({ header: json(a.header) }, new Uint8Array(0));
+    expect(await fail(runtime.handlers['contribution.begin']({ header: json(b.header) }, new Uint8Array(0)))).to.equal('ENCLAVE_BUSY');
+  });
+});

@@ -1,0 +1,198 @@
+// The enclave's request handlers, wired to its keys: boot (key release), attestation (a
+// document binding this boot's keys), and contribution sessions that stream a ciphertext in,
+// open it and, when a scorer is present, sign the proof the enclave itself computed. There is
+// no request that signs what the host supplies.
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import sodium from 'libsodium-wrappers';
+import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem';
+import { BindingPurpose, encodeAttestationBinding, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson } from '@audata/wire';
+import type { ChannelHandlers } from '../channel/server.ts';
+import { openEnvelope, type ManifestLedger, type OpenedContribution } from '../envelope/open.ts';
+import { createDatasetKey, openDatasetKey, type DatasetKeyPair } from '../kms/key-release.ts';
+import type { Nsm } from '../nsm/nsm.ts';
+import { createEnclaveSigner, type EnclaveSigner } from '../signing/enclave-signer.ts';
+import { AlreadyBootedError, BusyError, NotBootedError, SessionUnknownError } from './errors.ts';
+import { PieceQueue } from './piece-queue.ts';
+import type { KMSClient } from '@aws-sdk/client-kms';
+
+/** Sub-scores in basis points and the hash of the full details, as the proof carries them. */
+export interface ScoredContribution {
+  valid: boolean;
+  score: number;
+  authenticity: number;
+  ownership: number;
+  quality: number;
+  uniqueness: number;
+  detailsHash: Hex;
+}
+
+/** The scoring pipeline, as the runtime sees it; it receives authenticated audio only. */
+export interface ContributionScorer {
+  score(opened: OpenedContribution): Promise<ScoredContribution>;
+}
+
+export interface EnclaveRuntimeParams {
+  nsm: Nsm;
+  kms: Pick<KMSClient, 'send'>;
+  kmsKeyId: string;
+  /** Where proofs and manifests are valid: this chain's ContributionRegistry. */
+  chainId: number;
+  registry: Address;
+  pipelineVersion: Hex;
+  scorer?: ContributionScorer;
+  ledger?: ManifestLedger;
+  randomBytes?: (n: number) => Uint8Array;
+  now?: () => Date;
+  /** How long a signed proof stays acceptable on chain. */
+  proofTtlSeconds?: number;
+  maxSessions?: number;
+  /** A session with no request for this long is dropped when another begins. */
+  sessionIdleMs?: number;
+  maxPlaintextBytes?: number;
+}
+
+export interface EnclaveRuntime {
+  handlers: ChannelHandlers;
+  signer: Address;
+}
+
+interface Session {
+  queue: PieceQueue;
+  received: number;
+  result: Promise<OpenedContribution>;
+  lastSeen: number;
+}
+
+export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRuntime {
+  const random = params.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
+  const now = params.now ?? (() => new Date());
+  const ledger = params.ledger ?? new Set<Hex>();
+  const maxSessions = params.maxSessions ?? 4;
+  const signer: EnclaveSigner = createEnclaveSigner(random);
+  const sessions = new Map<string, Session>();
+  let dataset: DatasetKeyPair | undefined;
+  let sealed: SealedDatasetKeyJson | undefined;
+  let booting = false;
+
+  const booted = (type: string): DatasetKeyPair => {
+    if (dataset === undefined) throw new NotBootedError(type);
+    return dataset;
+  };
+  const sessionOf = (id: string): Session => {
+    const session = sessions.get(id);
+    if (session === undefined) throw new SessionUnknownError(id);
+    return session;
+  };
+
+  const handlers: ChannelHandlers = {
+    async boot(body) {
+      if (dataset !== undefined || booting) throw new AlreadyBootedError();
+      booting = true;
+      try {
+        const release = { kms: params.kms, keyId: params.kmsKeyId, nsm: params.nsm, signer: signer.address, pipelineVersion: params.pipelineVersion, randomBytes: random };
+        if (body.sealed === undefined) {
+          const created = await createDatasetKey(release);
+          dataset = created.keyPair;
+          sealed = created.sealed;
+        } else {
+          dataset = await openDatasetKey(release, body.sealed);
+          sealed = { ...body.sealed, datasetKey: bytesToHex(dataset.publicKey) };
+        }
+      } finally {
+        booting = false;
+      }
+      return { body: { genesis: body.sealed === undefined, sealed, datasetKey: bytesToHex(dataset.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion } };
+    },
+
+    async attestation(body) {
+      const keys = booted('attestation');
+      const userData = encodeAttestationBinding({ purpose: BindingPurpose.client, datasetKey: bytesToHex(keys.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion });
+      const document = await params.nsm.attest({ publicKey: keys.publicKey, userData, nonce: hexToBytes(body.nonce) });
+      return { body: {}, binary: document };
+    },
+
+    async 'contribution.begin'(body) {
+      const keys = booted('contribution.begin');
+      // Abandoned sessions end as truncated streams, which also frees their manifests for a retry.
+      for (const [id, session] of sessions) {
+        if (now().getTime() - session.lastSeen > (params.sessionIdleMs ?? 600_000)) {
+          session.queue.end();
+          sessions.delete(id);
+        }
+      }
+      if (sessions.size >= maxSessions) throw new BusyError(maxSessions);
+      const id = bytesToHex(random(16)).slice(2);
+      const queue = new PieceQueue();
+      const wanted = queue.wanted();
+      const result = openEnvelope({
+        header: body.header,
+        ciphertext: queue,
+        dataset: keys,
+        chainId: params.chainId,
+        registry: params.registry,
+        ledger,
+        ...(params.maxPlaintextBytes === undefined ? {} : { maxPlaintextBytes: params.maxPlaintextBytes }),
+      });
+      // A failure between requests is reported by the next chunk or finish; it must not go unobserved.
+      result.catch(() => undefined);
+      const session: Session = { queue, received: 0, result, lastSeen: now().getTime() };
+      sessions.set(id, session);
+      // Header, signature, replay and seal are checked before the first byte is wanted: report them now.
+      try {
+        await Promise.race([wanted, result]);
+      } catch (error) {
+        sessions.delete(id);
+        throw error;
+      }
+      return { body: { session: id } };
+    },
+
+    async 'contribution.chunk'(body, binary) {
+      const session = sessionOf(body.session);
+      session.received += binary.length;
+      session.lastSeen = now().getTime();
+      try {
+        await Promise.race([session.queue.push(binary), session.result]);
+      } catch (error) {
+        sessions.delete(body.session);
+        throw error;
+      }
+      return { body: { received: session.received } };
+    },
+
+    async 'contribution.finish'(body) {
+      const session = sessionOf(body.session);
+      sessions.delete(body.session);
+      session.queue.end();
+      const opened = await session.result;
+      try {
+        const reply: ChannelResponses['contribution.finish'] = {
+          manifestHash: opened.manifestHash,
+          contributor: opened.contributor,
+          fileId: opened.manifest.ciphertextSha256,
+          audioBytes: opened.audio.length,
+        };
+        if (params.scorer === undefined) return { body: reply };
+        const scored = await params.scorer.score(opened);
+        const proof: ContributionProof = {
+          fileId: opened.manifest.ciphertextSha256,
+          contributor: opened.contributor,
+          manifestHash: opened.manifestHash,
+          ...scored,
+          pipelineVersion: params.pipelineVersion,
+          deadline: BigInt(Math.floor(now().getTime() / 1000) + (params.proofTtlSeconds ?? 3600)),
+        };
+        const signature = await signer.signProof({ chainId: params.chainId, contract: params.registry }, proof);
+        return { body: { ...reply, proof: proofToJson(proof), signature } };
+      } finally {
+        await sodium.ready;
+        sodium.memzero(opened.audio);
+      }
+    },
+  };
+  return { handlers, signer: signer.address };
+}
+
+export function proofToJson(proof: ContributionProof): ProofJson {
+  return { ...proof, deadline: proof.deadline.toString() };
+}

@@ -1,0 +1,38 @@
+// Why the runtime refused a request: the enclave's state (not booted, busy) or a session the
+// host got wrong. Envelope and key-release failures keep their own codes.
+import { AudataError, type AudataErrorOptions } from '@audata/wire';
+
+export class RuntimeError extends AudataError {
+  override name = 'RuntimeError';
+  constructor(code: string, message: string, options: AudataErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+export class NotBootedError extends RuntimeError {
+  override name = 'NotBootedError' as const;
+  constructor(type: string) {
+    super('ENCLAVE_NOT_BOOTED', `${type} needs the dataset key, which is released at boot.`, { details: { type }, hint: 'Send boot first (with the sealed dataset key, after genesis).' });
+  }
+}
+
+export class AlreadyBootedError extends RuntimeError {
+  override name = 'AlreadyBootedError' as const;
+  constructor() {
+    super('ENCLAVE_ALREADY_BOOTED', 'This enclave has its dataset key; a second boot would replace it.', { hint: 'Restart the enclave to boot again.' });
+  }
+}
+
+export class SessionUnknownError extends RuntimeError {
+  override name = 'SessionUnknownError' as const;
+  constructor(session: string) {
+    super('ENCLAVE_SESSION_UNKNOWN', `No open contribution session ${session}.`, { details: { session }, hint: 'Start with contribution.begin; a failed or finished session is gone.' });
+  }
+}
+
+export class BusyError extends RuntimeError {
+  override name = 'BusyError' as const;
+  constructor(limit: number) {
+    super('ENCLAVE_BUSY', `${limit} contributions are already being opened.`, { details: { limit }, hint: 'Finish a session before beginning another.' });
+  }
+}
