@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { privateKeyToAccount } from 'viem/accounts';
+import { keccak256, toHex } from 'viem';
+import { auditDomain, verifyAuditLog, ZERO_HASH, type AuditEntry, type SignedAuditHead } from '@audata/verifier/audit';
+import { AuditLog, AuditLogError, payloadDigest } from './log.ts';
+
+const key = privateKeyToAccount(keccak256(toHex('audit log test enclave key')));
+const domain = auditDomain(31337);
+
+describe('enclave/audit/log', () => {
+  it('chains entries, signs the head every N entries, and replays clean in the verifier', async () => {
+    let now = 1_700_000_000_000;
+    const seen: AuditEntry[] = [];
+    const heads: SignedAuditHead[] = [];
+    const log = new AuditLog({ signer: key, domain, signEvery: 3, clock: () => (now += 10), onEntry: (e) => seen.push(e), onHead: (h) => heads.push(h) });
+    const kinds = ['key-release', 'proof', 'proof', 'job-start', 'release', 'receipt', 'proof'] as const;
+    for (const [i, kind] of kinds.entries()) await log.append(kind, `payload ${i}`);
+    const exported = log.export();
+    expect(exported.entries.map((e) => e.seq)).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+    expect(exported.entries[0]!.prevHash).to.equal(ZERO_HASH);
+    expect(exported.entries[1]!.payloadDigest).to.equal(payloadDigest('payload 1'));
+    expect(exported.heads.map((h) => h.seq)).to.deep.equal([2, 5]);
+    expect(heads).to.deep.equal(exported.heads);
+    expect(seen).to.deep.equal(exported.entries);
+    const final = await log.signHead();
+    expect(final!.seq).to.equal(6);
+    expect(await log.signHead()).to.deep.equal(final);
+    const verdict = await verifyAuditLog(log.export(), { signers: [key.address], domain, anchors: [{ seq: 5, head: exported.heads[1]!.head }] });
+    expect(verdict).to.include({ entries: 7, signedThrough: 6, anchoredThrough: 5 });
+    expect(verdict.head).to.equal(log.head().head);
+  });
+
+  it('keeps entries ordered under concurrent appends and a clock that steps back', async () => {
+    const times = [50, 40, 60, 10];
+    const log = new AuditLog({ signer: key, domain, signEvery: 100, clock: () => times.shift() ?? 0 });
+    await Promise.all(['proof', 'proof', 'receipt', 'release'].map((k) => log.append(k as 'proof', k)));
+    const { entries } = log.export();
+    expect(entries.map((e) => e.time)).to.deep.equal([50, 50, 60, 60]);
+    expect((await verifyAuditLog(log.export(), { signers: [key.address], domain })).entries).to.equal(4);
+  });
+
+  it('logs digests only, never the payload', async () => {
+    const log = new AuditLog({ signer: key, domain, signEvery: 1 });
+    await log.append('key-release', 'file key 0123456789abcdef');
+    expect(JSON.stringify(log.export())).to.not.include('0123456789abcdef');
+    expect(await new AuditLog({ signer: key, domain, signEvery: 1 }).signHead()).to.equal(undefined);
+  });
+
+  it('refuses unknown kinds and bad options', async () => {
+    const log = new AuditLog({ signer: key, domain, signEvery: 1 });
+    let error: unknown;
+    try {
+      await log.append('exfiltrate' as 'proof', 'x');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(AuditLogError).with.property('code', 'AUDIT_LOG_INVALID_INPUT');
+    expect(() => new AuditLog({ signer: key, domain, signEvery: 0 })).to.throw(AuditLogError);
+  });
+});
