@@ -1,9 +1,12 @@
 // Reads what the chain check needs from one DER certificate (RFC 5280): the signed TBS bytes,
 // the signature, names, validity, basicConstraints, keyUsage, unknown critical extensions and
-// the public key. Parsing never throws anything but CertMalformedError / CertUnsupportedKeyError.
+// the public key. The skeleton is walked with a small DER reader (the exact signed bytes are
+// needed, and it is several times faster than a full ASN.1 object parse); extension values
+// are parsed with @peculiar/asn1-x509. Only CertMalformedError / CertUnsupportedKeyError escape.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, type Name } from '@peculiar/asn1-x509';
+import { BasicConstraints, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, Name } from '@peculiar/asn1-x509';
+import { decodeOid, decodeTime, derChildren, derContent, derWhole, DerError, expectTag, readDer, type DerElement } from './der.ts';
 import { CertMalformedError, CertUnsupportedKeyError, type CertPosition } from './errors.ts';
 
 /** ECDSA signature algorithms (RFC 5758, 3.2) and the hash each uses. */
@@ -30,11 +33,11 @@ export interface ParsedCertificate {
   tbs: Uint8Array;
   /** Node hash name for the signature over `tbs`. */
   signatureHash: string;
+  /** DER ECDSA-Sig-Value. */
   signature: Uint8Array;
+  /** DER of the issuer and subject Names, compared byte for byte. */
   issuer: Uint8Array;
   subject: Uint8Array;
-  issuerText: string;
-  subjectText: string;
   notBefore: Date;
   notAfter: Date;
   basicConstraints: { critical: boolean; ca: boolean; pathLength: number | undefined } | null;
@@ -47,55 +50,121 @@ export interface ParsedCertificate {
   curve: string;
 }
 
-function nameToText(name: Name): string {
-  return name
-    .map((rdn) => rdn.map((attribute) => `${NAME_LABELS[attribute.type] ?? attribute.type}=${attribute.value.toString()}`).join('+'))
-    .join(', ');
+/** A readable form of a DER Name, for error messages only (parsed on demand). */
+export function nameText(der: Uint8Array): string {
+  try {
+    const name = AsnConvert.parse(der, Name);
+    return name.map((rdn) => rdn.map((attribute) => `${NAME_LABELS[attribute.type] ?? attribute.type}=${attribute.value.toString()}`).join('+')).join(', ');
+  } catch {
+    return Buffer.from(der).toString('hex');
+  }
 }
 
-/** Length of the outermost DER element, so trailing bytes after a certificate are refused. */
-function derElementLength(bytes: Uint8Array): number | null {
-  if (bytes.length < 2 || bytes[0] !== 0x30) return null;
-  const first = bytes[1]!;
-  if (first < 0x80) return 2 + first;
-  const count = first & 0x7f;
-  if (count === 0 || count > 3 || bytes.length < 2 + count) return null;
-  let length = 0;
-  for (let index = 0; index < count; index += 1) length = length * 256 + bytes[2 + index]!;
-  return 2 + count + length;
+interface Skeleton {
+  tbs: Uint8Array;
+  algorithm: string;
+  innerAlgorithm: string;
+  signature: Uint8Array;
+  issuer: Uint8Array;
+  subject: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  spki: Uint8Array;
+  extensions: { oid: string; critical: boolean; value: Uint8Array }[];
+}
+
+function algorithmOid(bytes: Uint8Array, element: DerElement | undefined, what: string): string {
+  const sequence = expectTag(element, 0x30, what);
+  const [oid] = derChildren(bytes, sequence);
+  return decodeOid(derContent(bytes, expectTag(oid, 0x06, `${what} OID`)));
+}
+
+function readExtensions(der: Uint8Array, wrapper: DerElement): Skeleton['extensions'] {
+  const [list, more] = derChildren(der, wrapper);
+  if (more !== undefined) throw new DerError('extensions wrapper holds more than one element');
+  return derChildren(der, expectTag(list, 0x30, 'extensions')).map((extension) => {
+    const parts = derChildren(der, expectTag(extension, 0x30, 'extension'));
+    const oid = decodeOid(derContent(der, expectTag(parts[0], 0x06, 'extnID')));
+    let critical = false;
+    let valueIndex = 1;
+    if (parts[1]?.tag === 0x01) {
+      const flag = derContent(der, parts[1]);
+      if (flag.length !== 1) throw new DerError('bad critical flag');
+      critical = flag[0] !== 0;
+      valueIndex = 2;
+    }
+    const value = derContent(der, expectTag(parts[valueIndex], 0x04, 'extnValue'));
+    if (parts.length !== valueIndex + 1) throw new DerError('extension has extra elements');
+    return { oid, critical, value };
+  });
+}
+
+/** Certificate and TBSCertificate (RFC 5280, 4.1), located element by element. */
+function readSkeleton(der: Uint8Array): Skeleton {
+  const outer = readDer(der, 0);
+  if (outer.tag !== 0x30 || outer.end !== der.length) throw new DerError('not exactly one DER SEQUENCE');
+  const [tbsElement, algorithmElement, signatureElement, extra] = derChildren(der, outer);
+  if (extra !== undefined) throw new DerError('Certificate has more than 3 elements');
+  const tbsSequence = expectTag(tbsElement, 0x30, 'TBSCertificate');
+  const signatureBits = derContent(der, expectTag(signatureElement, 0x03, 'signatureValue'));
+  if (signatureBits.length < 2 || signatureBits[0] !== 0) throw new DerError('signatureValue is not a whole-byte BIT STRING');
+
+  const fields = derChildren(der, tbsSequence);
+  let index = 0;
+  const version = fields[index]?.tag === 0xa0 ? derChildren(der, fields[index++]!)[0] : undefined;
+  const versionValue = version === undefined ? undefined : derContent(der, expectTag(version, 0x02, 'version'));
+  if (versionValue === undefined || versionValue.length !== 1 || versionValue[0] !== 2) throw new DerError('only X.509 v3 certificates are accepted');
+  expectTag(fields[index++], 0x02, 'serialNumber');
+  const innerAlgorithm = algorithmOid(der, fields[index++], 'TBSCertificate.signature');
+  const issuer = derWhole(der, expectTag(fields[index++], 0x30, 'issuer'));
+  const validity = derChildren(der, expectTag(fields[index++], 0x30, 'validity'));
+  if (validity.length !== 2) throw new DerError('validity must hold notBefore and notAfter');
+  const subject = derWhole(der, expectTag(fields[index++], 0x30, 'subject'));
+  const spki = derWhole(der, expectTag(fields[index++], 0x30, 'subjectPublicKeyInfo'));
+  while (fields[index]?.tag === 0x81 || fields[index]?.tag === 0x82) index += 1;
+  const extensions = fields[index]?.tag === 0xa3 ? readExtensions(der, fields[index++]!) : [];
+  if (index !== fields.length) throw new DerError('TBSCertificate has unexpected elements');
+  return {
+    tbs: derWhole(der, tbsSequence),
+    algorithm: algorithmOid(der, algorithmElement, 'signatureAlgorithm'),
+    innerAlgorithm,
+    signature: signatureBits.subarray(1),
+    issuer,
+    subject,
+    notBefore: decodeTime(der, validity[0]!),
+    notAfter: decodeTime(der, validity[1]!),
+    spki,
+    extensions,
+  };
 }
 
 export function parseCertificate(der: Uint8Array, position: CertPosition): ParsedCertificate {
-  if (derElementLength(der) !== der.length) throw new CertMalformedError(position, 'not exactly one DER SEQUENCE');
-  let certificate: Certificate;
+  let skeleton: Skeleton;
   try {
-    certificate = AsnConvert.parse(der, Certificate);
+    skeleton = readSkeleton(der);
   } catch (error) {
-    throw new CertMalformedError(position, error instanceof Error ? error.message : 'ASN.1 parse failure');
+    if (error instanceof DerError) throw new CertMalformedError(position, error.message);
+    throw error;
   }
-  const tbs = certificate.tbsCertificate;
-  const tbsRaw = certificate.tbsCertificateRaw;
-  if (tbsRaw === undefined) throw new CertMalformedError(position, 'TBSCertificate bytes missing');
-  const algorithm = certificate.signatureAlgorithm.algorithm;
-  if (tbs.signature.algorithm !== algorithm) throw new CertMalformedError(position, 'signature algorithm differs inside and outside TBSCertificate');
-  const signatureHash = ECDSA_HASHES[algorithm];
-  if (signatureHash === undefined) throw new CertUnsupportedKeyError(position, 'an ECDSA signature algorithm', algorithm);
+  if (skeleton.innerAlgorithm !== skeleton.algorithm) throw new CertMalformedError(position, 'signature algorithm differs inside and outside TBSCertificate');
+  const signatureHash = ECDSA_HASHES[skeleton.algorithm];
+  if (signatureHash === undefined) throw new CertUnsupportedKeyError(position, 'an ECDSA signature algorithm', skeleton.algorithm);
 
   let basicConstraints: ParsedCertificate['basicConstraints'] = null;
   let keyUsage: number | null = null;
   let unknownCriticalExtension: string | null = null;
   const seen = new Set<string>();
   try {
-    for (const extension of tbs.extensions ?? []) {
-      if (seen.has(extension.extnID)) throw new Error(`extension ${extension.extnID} appears twice`);
-      seen.add(extension.extnID);
-      if (extension.extnID === id_ce_basicConstraints) {
-        const value = AsnConvert.parse(extension.extnValue, BasicConstraints);
+    for (const extension of skeleton.extensions) {
+      if (seen.has(extension.oid)) throw new Error(`extension ${extension.oid} appears twice`);
+      seen.add(extension.oid);
+      if (extension.oid === id_ce_basicConstraints) {
+        const value = AsnConvert.parse(extension.value, BasicConstraints);
         basicConstraints = { critical: extension.critical, ca: value.cA, pathLength: value.pathLenConstraint };
-      } else if (extension.extnID === id_ce_keyUsage) {
-        keyUsage = AsnConvert.parse(extension.extnValue, KeyUsage).toNumber();
-      } else if (extension.critical && unknownCriticalExtension === null && !UNDERSTOOD_EXTENSIONS.has(extension.extnID)) {
-        unknownCriticalExtension = extension.extnID;
+      } else if (extension.oid === id_ce_keyUsage) {
+        keyUsage = AsnConvert.parse(extension.value, KeyUsage).toNumber();
+      } else if (extension.critical && unknownCriticalExtension === null && !UNDERSTOOD_EXTENSIONS.has(extension.oid)) {
+        unknownCriticalExtension = extension.oid;
       }
     }
   } catch (error) {
@@ -104,7 +173,7 @@ export function parseCertificate(der: Uint8Array, position: CertPosition): Parse
 
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+    publicKey = createPublicKey({ key: Buffer.from(skeleton.spki), format: 'der', type: 'spki' });
   } catch (error) {
     throw new CertUnsupportedKeyError(position, 'an EC public key', error instanceof Error ? error.message : 'unreadable key');
   }
@@ -113,15 +182,13 @@ export function parseCertificate(der: Uint8Array, position: CertPosition): Parse
 
   return {
     der,
-    tbs: new Uint8Array(tbsRaw),
+    tbs: skeleton.tbs,
     signatureHash,
-    signature: new Uint8Array(certificate.signatureValue),
-    issuer: new Uint8Array(AsnConvert.serialize(tbs.issuer)),
-    subject: new Uint8Array(AsnConvert.serialize(tbs.subject)),
-    issuerText: nameToText(tbs.issuer),
-    subjectText: nameToText(tbs.subject),
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
+    signature: skeleton.signature,
+    issuer: skeleton.issuer,
+    subject: skeleton.subject,
+    notBefore: skeleton.notBefore,
+    notAfter: skeleton.notAfter,
     basicConstraints,
     keyUsage,
     unknownCriticalExtension,

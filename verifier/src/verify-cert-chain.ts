@@ -17,7 +17,7 @@ import {
   RootMismatchError,
   type CertPosition,
 } from './errors.ts';
-import { parseCertificate, type ParsedCertificate } from './parse-certificate.ts';
+import { nameText, parseCertificate, type ParsedCertificate } from './parse-certificate.ts';
 import type { TrustedRoot } from './trusted-root.ts';
 import type { VerifierCache } from './verifier-cache.ts';
 
@@ -53,7 +53,7 @@ function describeKeyUsage(bits: number | null): string {
 /** The per-certificate checks that do not depend on time, with the issuer's key. */
 function checkIssued(child: ParsedCertificate, position: CertPosition, issuer: ParsedCertificate, issuerPosition: CertPosition): void {
   if (child.unknownCriticalExtension !== null) throw new CertCriticalExtensionError(position, child.unknownCriticalExtension);
-  if (!bytesEqual(child.issuer, issuer.subject)) throw new CertIssuerMismatchError(position, issuer.subjectText, child.issuerText);
+  if (!bytesEqual(child.issuer, issuer.subject)) throw new CertIssuerMismatchError(position, nameText(issuer.subject), nameText(child.issuer));
   let valid = false;
   try {
     valid = verify(child.signatureHash, child.tbs, { key: issuer.publicKey, dsaEncoding: 'der' }, child.signature);
