@@ -5,7 +5,7 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 
 STAMP := node_modules/.install-stamp
 
-.PHONY: install test typecheck run bench clean
+.PHONY: install test typecheck run bench clean measure enclave-image
 
 install: $(STAMP)
 
@@ -30,3 +30,15 @@ bench: install
 
 clean:
 	rm -rf build .data
+
+## measure: a clean, deterministic build of the enclave bundle into build/enclave; prints its dev PCR0
+measure: install
+	rm -rf build/enclave
+	npx tsx enclave/build.ts --out build/enclave
+
+## enclave-image: the enclave Docker image and its EIF (needs docker and nitro-cli, on a Nitro-enabled EC2 instance)
+ENCLAVE_IMAGE ?= audata-enclave:dev
+enclave-image: measure
+	docker build -f Dockerfile.enclave -t $(ENCLAVE_IMAGE) .
+	mkdir -p build
+	nitro-cli build-enclave --docker-uri $(ENCLAVE_IMAGE) --output-file build/audata.eif

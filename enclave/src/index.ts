@@ -1,1 +1,9 @@
-// enclave: see README.md
+// The enclave package: what runs inside the enclave. The entry point is src/main.ts.
+export { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
+export type { ContributionScorer, EnclaveRuntime, EnclaveRuntimeParams, ScoredContribution } from './runtime/enclave-runtime.ts';
+export { createChannelServer } from './channel/server.ts';
+export { openEnvelope } from './envelope/open.ts';
+export { createSimulatedNsm } from './nsm/simulated-nsm.ts';
+export { createNitroNsm } from './nsm/nitro-nsm.ts';
+export { createEnclaveSigner } from './signing/enclave-signer.ts';
+export { createDatasetKey, openDatasetKey } from './kms/key-release.ts';

@@ -1,0 +1,52 @@
+// The enclave's entry point (bundled by enclave/build.ts; its bytes are PCR0 in dev): reads
+// the configuration, picks the NSM, and serves the channel. Key release happens on the host's
+// `boot` request, so a restart needs nothing from disk.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { createDevCa, exportDevCa, importDevCa, type DevCaMaterial } from '@audata/verifier/dev';
+import { createChannelServer } from './channel/server.ts';
+import { createNitroNsm } from './nsm/nitro-nsm.ts';
+import type { Nsm } from './nsm/nsm.ts';
+import { createSimulatedNsm } from './nsm/simulated-nsm.ts';
+import { readEnclaveConfig, type EnclaveConfig } from './runtime/config.ts';
+import { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
+import { RUNTIME_PIPELINE_VERSION } from './runtime/pipeline-version.ts';
+
+function simulatedNsm(config: EnclaveConfig): Nsm {
+  // Dev only: the CA is kept on the developer's disk so verifiers can be given its root.
+  let material: DevCaMaterial;
+  if (existsSync(config.devCaPath)) material = JSON.parse(readFileSync(config.devCaPath, 'utf8')) as DevCaMaterial;
+  else {
+    material = exportDevCa(createDevCa({ now: new Date() }));
+    mkdirSync(dirname(config.devCaPath), { recursive: true });
+    writeFileSync(config.devCaPath, JSON.stringify(material, null, 2), { mode: 0o600 });
+  }
+  const measurement = JSON.parse(readFileSync(config.measurementPath, 'utf8')) as { pcr0: string; pcr1: string; pcr2: string };
+  const pcr = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+  return createSimulatedNsm({
+    ca: importDevCa(material),
+    pcrs: { 0: pcr(measurement.pcr0), 1: pcr(measurement.pcr1), 2: pcr(measurement.pcr2) },
+    moduleId: 'i-dev0000000000000000-enc0000000000000000',
+  });
+}
+
+export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+  const config = readEnclaveConfig(env, dirname(fileURLToPath(import.meta.url)));
+  const nsm = config.nsm === 'nitro' ? createNitroNsm({ helperPath: config.nsmHelperPath }) : simulatedNsm(config);
+  const kms = new KMSClient({ region: config.kmsRegion, ...(config.kmsEndpoint === undefined ? {} : { endpoint: config.kmsEndpoint }) });
+  const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: RUNTIME_PIPELINE_VERSION });
+  const server = createChannelServer({
+    handlers: runtime.handlers,
+    onInternalError: (error) => console.error(`enclave: internal error: ${error instanceof Error ? error.name : 'unknown'}`),
+  });
+  await new Promise<void>((resolve) => ('path' in config.listen ? server.listen(config.listen.path, resolve) : server.listen(config.listen.port, config.listen.host, resolve)));
+  console.log(`enclave: ${config.nsm} NSM, signer ${runtime.signer}, channel on ${'path' in config.listen ? config.listen.path : `${config.listen.host}:${config.listen.port}`}`);
+}
+
+await main().catch((error: unknown) => {
+  const e = error as { code?: string; message?: string };
+  console.error(`${e.code ?? 'INTERNAL'}: ${e.message ?? String(error)}`);
+  process.exit(1);
+});

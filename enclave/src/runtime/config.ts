@@ -1,0 +1,53 @@
+// The enclave's configuration, read once at start-up from its environment. In Nitro the
+// environment is baked into the image (Dockerfile.enclave), so it is part of the measurement:
+// the host cannot point the enclave at another KMS key or registry.
+import { isAddress, type Address } from 'viem';
+import { AudataError } from '@audata/wire';
+
+export class ConfigError extends AudataError {
+  override name = 'ConfigError' as const;
+  constructor(variable: string, problem: string) {
+    super('ENCLAVE_CONFIG_INVALID', `${variable} ${problem}.`, { details: { variable, problem }, hint: 'See "Configuration" in enclave/README.md.' });
+  }
+}
+
+export interface EnclaveConfig {
+  listen: { path: string } | { host: string; port: number };
+  nsm: 'nitro' | 'simulated';
+  /** Simulated NSM only: dev CA material (created when absent) and the measurement from enclave/build.ts. */
+  devCaPath: string;
+  measurementPath: string;
+  nsmHelperPath: string;
+  kmsKeyId: string;
+  kmsRegion: string;
+  kmsEndpoint: string | undefined;
+  chainId: number;
+  registry: Address;
+}
+
+export function readEnclaveConfig(env: Readonly<Record<string, string | undefined>>, bundleDir: string): EnclaveConfig {
+  const listenText = env.AUDATA_ENCLAVE_LISTEN ?? '127.0.0.1:7100';
+  const tcp = /^([0-9.]+|localhost):(\d{1,5})$/.exec(listenText);
+  const listen = tcp !== null ? { host: tcp[1]!, port: Number(tcp[2]) } : listenText.startsWith('/') ? { path: listenText } : undefined;
+  if (listen === undefined || ('port' in listen && listen.port > 65535)) throw new ConfigError('AUDATA_ENCLAVE_LISTEN', `is ${JSON.stringify(listenText)}, expected host:port or an absolute socket path`);
+  const nsm = env.AUDATA_NSM ?? 'simulated';
+  if (nsm !== 'nitro' && nsm !== 'simulated') throw new ConfigError('AUDATA_NSM', `is ${JSON.stringify(nsm)}, expected nitro or simulated`);
+  const kmsKeyId = env.AUDATA_KMS_KEY_ID;
+  if (kmsKeyId === undefined || kmsKeyId.length === 0) throw new ConfigError('AUDATA_KMS_KEY_ID', 'is not set');
+  const chainId = Number(env.AUDATA_CHAIN_ID ?? '31337');
+  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new ConfigError('AUDATA_CHAIN_ID', 'is not a positive integer');
+  const registry = env.AUDATA_REGISTRY;
+  if (registry === undefined || !isAddress(registry)) throw new ConfigError('AUDATA_REGISTRY', 'is not a contract address');
+  return {
+    listen,
+    nsm,
+    devCaPath: env.AUDATA_DEV_CA ?? '.data/dev-ca.json',
+    measurementPath: env.AUDATA_MEASUREMENT ?? `${bundleDir}/measurement.json`,
+    nsmHelperPath: env.AUDATA_NSM_HELPER ?? '/usr/local/bin/nsm-helper',
+    kmsKeyId,
+    kmsRegion: env.AUDATA_KMS_REGION ?? 'us-east-1',
+    kmsEndpoint: env.AUDATA_KMS_ENDPOINT,
+    chainId,
+    registry,
+  };
+}
