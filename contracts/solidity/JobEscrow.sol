@@ -7,7 +7,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AudataTypes} from "./AudataTypes.sol";
 import {IAccessPolicyRegistry} from "./interfaces/IAccessPolicyRegistry.sol";
 import {IEnclaveRegistry} from "./interfaces/IEnclaveRegistry.sol";
@@ -26,7 +26,7 @@ import {IJobEscrow} from "./interfaces/IJobEscrow.sol";
  * (`GUARDIAN_ROLE`) pauses payments and settlements. Claims and refunds are never paused,
  * so no role can hold anyone's money.
  */
-contract JobEscrow is AccessControl, EIP712, Pausable, ReentrancyGuard, IJobEscrow {
+contract JobEscrow is AccessControl, EIP712, Pausable, ReentrancyGuardTransient, IJobEscrow {
     using AudataTypes for AudataTypes.JobReceipt;
 
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
