@@ -20,6 +20,10 @@ interface Stage {
 
 function factorize(n: number): number[] {
   const radices: number[] = [];
+  while (n % 8 === 0) {
+    radices.push(8);
+    n /= 8;
+  }
   while (n % 4 === 0) {
     radices.push(4);
     n /= 4;
@@ -105,6 +109,9 @@ export class ComplexFft {
         case 5:
           radix5(stage, x, y);
           break;
+        case 8:
+          radix8(stage, x, y);
+          break;
         default:
           radixGeneric(stage, x, y, this.dftCos[stage.radix]!, this.dftSin[stage.radix]!);
       }
@@ -164,6 +171,61 @@ function radix4(stage: Stage, x: Float64Array, y: Float64Array): void {
       y[o + 2 * os + 1] = b2r * w2i + b2i * w2r;
       y[o + 3 * os] = b3r * w3r - b3i * w3i;
       y[o + 3 * os + 1] = b3r * w3i + b3i * w3r;
+    }
+  }
+}
+
+const SQRT_HALF = Math.SQRT1_2;
+
+function radix8(stage: Stage, x: Float64Array, y: Float64Array): void {
+  const { m, stride: s, twiddles: tw } = stage;
+  const sm2 = 2 * s * m;
+  const os = 2 * s;
+  for (let p = 0; p < m; p++) {
+    const t = 14 * p;
+    for (let q = 0; q < s; q++) {
+      const i0 = 2 * (q + s * p);
+      const a0r = x[i0]!, a0i = x[i0 + 1]!, a1r = x[i0 + sm2]!, a1i = x[i0 + sm2 + 1]!;
+      const a2r = x[i0 + 2 * sm2]!, a2i = x[i0 + 2 * sm2 + 1]!, a3r = x[i0 + 3 * sm2]!, a3i = x[i0 + 3 * sm2 + 1]!;
+      const a4r = x[i0 + 4 * sm2]!, a4i = x[i0 + 4 * sm2 + 1]!, a5r = x[i0 + 5 * sm2]!, a5i = x[i0 + 5 * sm2 + 1]!;
+      const a6r = x[i0 + 6 * sm2]!, a6i = x[i0 + 6 * sm2 + 1]!, a7r = x[i0 + 7 * sm2]!, a7i = x[i0 + 7 * sm2 + 1]!;
+      // 4-point DFTs of the even and the odd inputs.
+      let t0r = a0r + a4r, t0i = a0i + a4i, t1r = a0r - a4r, t1i = a0i - a4i;
+      let t2r = a2r + a6r, t2i = a2i + a6i, t3r = a2r - a6r, t3i = a2i - a6i;
+      const e0r = t0r + t2r, e0i = t0i + t2i, e2r = t0r - t2r, e2i = t0i - t2i;
+      const e1r = t1r + t3i, e1i = t1i - t3r, e3r = t1r - t3i, e3i = t1i + t3r;
+      t0r = a1r + a5r; t0i = a1i + a5i; t1r = a1r - a5r; t1i = a1i - a5i;
+      t2r = a3r + a7r; t2i = a3i + a7i; t3r = a3r - a7r; t3i = a3i - a7i;
+      const o0r = t0r + t2r, o0i = t0i + t2i, o2r = t0r - t2r, o2i = t0i - t2i;
+      const o1r = t1r + t3i, o1i = t1i - t3r, o3r = t1r - t3i, o3i = t1i + t3r;
+      // Odd halves times W8^k: W8 = (1 - i)/sqrt 2, W8^2 = -i, W8^3 = -(1 + i)/sqrt 2.
+      const u1r = SQRT_HALF * (o1r + o1i), u1i = SQRT_HALF * (o1i - o1r);
+      const u2r = o2i, u2i = -o2r;
+      const u3r = SQRT_HALF * (o3i - o3r), u3i = -SQRT_HALF * (o3r + o3i);
+      const o = 2 * (q + s * 8 * p);
+      y[o] = e0r + o0r;
+      y[o + 1] = e0i + o0i;
+      let br = e1r + u1r, bi = e1i + u1i;
+      y[o + os] = br * tw[t]! - bi * tw[t + 1]!;
+      y[o + os + 1] = br * tw[t + 1]! + bi * tw[t]!;
+      br = e2r + u2r; bi = e2i + u2i;
+      y[o + 2 * os] = br * tw[t + 2]! - bi * tw[t + 3]!;
+      y[o + 2 * os + 1] = br * tw[t + 3]! + bi * tw[t + 2]!;
+      br = e3r + u3r; bi = e3i + u3i;
+      y[o + 3 * os] = br * tw[t + 4]! - bi * tw[t + 5]!;
+      y[o + 3 * os + 1] = br * tw[t + 5]! + bi * tw[t + 4]!;
+      br = e0r - o0r; bi = e0i - o0i;
+      y[o + 4 * os] = br * tw[t + 6]! - bi * tw[t + 7]!;
+      y[o + 4 * os + 1] = br * tw[t + 7]! + bi * tw[t + 6]!;
+      br = e1r - u1r; bi = e1i - u1i;
+      y[o + 5 * os] = br * tw[t + 8]! - bi * tw[t + 9]!;
+      y[o + 5 * os + 1] = br * tw[t + 9]! + bi * tw[t + 8]!;
+      br = e2r - u2r; bi = e2i - u2i;
+      y[o + 6 * os] = br * tw[t + 10]! - bi * tw[t + 11]!;
+      y[o + 6 * os + 1] = br * tw[t + 11]! + bi * tw[t + 10]!;
+      br = e3r - u3r; bi = e3i - u3i;
+      y[o + 7 * os] = br * tw[t + 12]! - bi * tw[t + 13]!;
+      y[o + 7 * os + 1] = br * tw[t + 13]! + bi * tw[t + 12]!;
     }
   }
 }
@@ -270,9 +332,14 @@ export class RealPowerSpectrum {
     const half = this.size / 2;
     const cos = this.cos;
     const sin = this.sin;
-    for (let k = 0; k <= half; k++) {
-      const a = 2 * (k === half ? 0 : k);
-      const b = 2 * (k === 0 ? 0 : half - k);
+    // k = 0 and k = N/2 both pair Z[0] with itself: X[0] = re + im, X[N/2] = re - im.
+    const z0 = z[0]! + z[1]!;
+    const zh = z[0]! - z[1]!;
+    out[0] = z0 * z0;
+    out[half] = zh * zh;
+    for (let k = 1; k < half; k++) {
+      const a = 2 * k;
+      const b = 2 * (half - k);
       const zr = z[a]!, zi = z[a + 1]!, cr = z[b]!, ci = -z[b + 1]!;
       // E = (Z[k] + conj Z[N/2-k]) / 2, O = (Z[k] - conj Z[N/2-k]) / 2i, X = E + W^k O.
       const er = (zr + cr) / 2, ei = (zi + ci) / 2;

@@ -45,10 +45,26 @@ export class LogMelExtractor {
   private readonly window = periodicHann(WHISPER_N_FFT);
   private readonly spectrum = new RealPowerSpectrum(WHISPER_N_FFT);
   private readonly power = new Float64Array(WHISPER_N_FFT / 2 + 1);
+  /** The sparse filters in flat arrays: filter m covers bins starts[m]..ends[m]-1 with weights from offsets[m]. */
+  private readonly flat: { starts: Int32Array; ends: Int32Array; offsets: Int32Array; weights: Float64Array };
 
   constructor(nMels: MelBands) {
     if (nMels !== 80 && nMels !== 128) throw new RangeError(`nMels must be 80 or 128, received ${String(nMels)}`);
     this.filters = slaneyMelFilterBank(WHISPER_SAMPLE_RATE, WHISPER_N_FFT, nMels);
+    const sparse = this.filters.sparse;
+    const starts = new Int32Array(nMels);
+    const ends = new Int32Array(nMels);
+    const offsets = new Int32Array(nMels);
+    const weights = new Float64Array(sparse.reduce((sum, f) => sum + f.weights.length, 0));
+    let offset = 0;
+    sparse.forEach((filter, m) => {
+      starts[m] = filter.start;
+      ends[m] = filter.start + filter.weights.length;
+      offsets[m] = offset;
+      weights.set(filter.weights, offset);
+      offset += filter.weights.length;
+    });
+    this.flat = { starts, ends, offsets, weights };
   }
 
   compute(samples: Float32Array): LogMelSpectrogram {
@@ -60,7 +76,7 @@ export class LogMelExtractor {
     const input = this.spectrum.input;
     const window = this.window;
     const power = this.power;
-    const filters = this.filters.sparse;
+    const { starts, ends, offsets, weights } = this.flat;
     const pad = WHISPER_N_FFT / 2;
     let max = Number.NEGATIVE_INFINITY;
     for (let f = 0; f < frames; f++) {
@@ -73,10 +89,9 @@ export class LogMelExtractor {
       this.spectrum.compute(power);
       const row = f * nMels;
       for (let m = 0; m < nMels; m++) {
-        const { start: bin, weights } = filters[m]!;
         let acc = 0;
-        for (let k = 0; k < weights.length; k++) acc += weights[k]! * power[bin + k]!;
-        const value = Math.log10(acc > 1e-10 ? acc : 1e-10);
+        for (let k = starts[m]!, w = offsets[m]!, end = ends[m]!; k < end; k++, w++) acc += weights[w]! * power[k]!;
+        const value = Math.log(acc > 1e-10 ? acc : 1e-10) * Math.LOG10E;
         data[row + m] = value;
         if (value > max) max = value;
       }

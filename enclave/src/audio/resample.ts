@@ -65,8 +65,8 @@ export class StreamingResampler {
   private readonly half: number; // H: the filter spans input samples i-H+1 .. i+H
   private readonly width: number; // 2H taps
   private readonly exact: boolean;
-  private readonly coefs: Float32Array; // rows of `width` taps, stored in input order
-  private buffer: Float32Array;
+  private readonly coefs: Float64Array; // rows of `width` taps, stored in input order
+  private buffer: Float64Array;
   private bufferStart: number; // absolute input index of buffer[0]
   private bufferLength = 0;
   private inputCount = 0;
@@ -104,7 +104,7 @@ export class StreamingResampler {
       return gain * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
     };
     const rows = this.exact ? up : PHASE_TABLE + 1;
-    this.coefs = new Float32Array(rows * this.width);
+    this.coefs = new Float64Array(rows * this.width);
     for (let row = 0; row < rows; row++) {
       const fraction = this.exact ? row / up : row / PHASE_TABLE;
       let sum = 0;
@@ -117,7 +117,7 @@ export class StreamingResampler {
       // Unit DC gain in every phase, so a constant stays exactly constant.
       for (let t = 0; t < this.width; t++) this.coefs[row * this.width + t] = values[t]! / sum;
     }
-    this.buffer = new Float32Array(Math.max(4096, 2 * this.width));
+    this.buffer = new Float64Array(Math.max(4096, 2 * this.width));
     // Zeros before the first sample, so the first outputs see a silent past.
     this.bufferStart = -half;
     this.bufferLength = half;
@@ -162,7 +162,7 @@ export class StreamingResampler {
     }
     const needed = this.bufferLength + input.length;
     if (needed > this.buffer.length) {
-      const grown = new Float32Array(Math.max(needed, this.buffer.length * 2));
+      const grown = new Float64Array(Math.max(needed, this.buffer.length * 2));
       grown.set(this.buffer.subarray(0, this.bufferLength));
       this.buffer = grown;
     }
@@ -190,8 +190,17 @@ export class StreamingResampler {
       const base = centre - half + 1 - start;
       let acc = 0;
       if (this.exact) {
+        // Two accumulators, four taps per step: independent chains pipeline better
+        // than one (the tap count is always even).
         const row = phase * width;
-        for (let t = 0; t < width; t++) acc += buffer[base + t]! * coefs[row + t]!;
+        let acc2 = 0;
+        let t = 0;
+        for (; t + 3 < width; t += 4) {
+          acc += buffer[base + t]! * coefs[row + t]! + buffer[base + t + 2]! * coefs[row + t + 2]!;
+          acc2 += buffer[base + t + 1]! * coefs[row + t + 1]! + buffer[base + t + 3]! * coefs[row + t + 3]!;
+        }
+        for (; t < width; t++) acc += buffer[base + t]! * coefs[row + t]!;
+        acc += acc2;
       } else {
         const position = (phase / up) * PHASE_TABLE;
         const rowIndex = Math.floor(position);
