@@ -8,7 +8,8 @@ import type { Database } from 'better-sqlite3';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { bytesToHex, type Address, type Hex } from 'viem';
 import { manifestDomain, manifestTypes, proofTypes, type ContributionManifest, type ContributionProof } from '@audata/wire';
-import type { SignedProof } from './deps.ts';
+import { AudataError } from '@audata/wire';
+import type { ChainWriter, SignedProof } from './deps.ts';
 import { openDatabase } from './db/open-database.ts';
 
 export const testDomain = manifestDomain(31337, '0x5fbdb2315678afecb367f642afa3ec4d8c3ac7d3' as Address);
@@ -89,3 +90,32 @@ export function manualClock(start = 1_000_000): { now: () => number; advance: (m
   let time = start;
   return { now: () => time, advance: (ms) => void (time += ms) };
 }
+
+/** A registry in memory with the one rule that matters here: one proof per file, one reward per proof. */
+export class MemoryRegistry implements ChainWriter {
+  readonly proofs = new Map<Hex, Hex>();
+  rewards = 0;
+  failNext = 0;
+  hideFromFind = false;
+
+  async findProof(fileId: Hex) {
+    const txHash = this.hideFromFind ? undefined : this.proofs.get(fileId);
+    this.hideFromFind = false;
+    return txHash === undefined ? undefined : { txHash };
+  }
+  async submitProof(signed: SignedProof) {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('rpc timeout');
+    }
+    if (this.proofs.has(signed.proof.fileId)) throw new AudataError('CHAIN_PROOF_EXISTS', 'ContributionRegistryProofExists');
+    const txHash = `0x${(this.proofs.size + 1).toString(16).padStart(64, '0')}` as Hex;
+    this.proofs.set(signed.proof.fileId, txHash);
+    this.rewards += 1;
+    return { txHash };
+  }
+  async registerEnclaveSigner(): Promise<{ txHash: Hex }> {
+    throw new Error('not used here');
+  }
+}
+

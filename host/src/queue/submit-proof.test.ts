@@ -1,39 +1,10 @@
 import { expect } from 'chai';
 import type { Hex } from 'viem';
-import { AudataError } from '@audata/wire';
-import type { ChainWriter, SignedProof } from '../deps.ts';
+import type { SignedProof } from '../deps.ts';
 import { ContributionStore } from '../db/contributions.ts';
-import { manualClock, signedProof, signedUpload, tempDatabase } from '../test-fixtures.ts';
+import { manualClock, MemoryRegistry, signedProof, signedUpload, tempDatabase } from '../test-fixtures.ts';
 import { ScoringQueue } from './scoring-queue.ts';
 import { submitProof } from './submit-proof.ts';
-
-/** A registry in memory with the one rule that matters here: one proof per file, one reward per proof. */
-class MemoryRegistry implements ChainWriter {
-  readonly proofs = new Map<Hex, Hex>();
-  rewards = 0;
-  failNext = 0;
-  hideFromFind = false;
-
-  async findProof(fileId: Hex) {
-    const txHash = this.hideFromFind ? undefined : this.proofs.get(fileId);
-    this.hideFromFind = false;
-    return txHash === undefined ? undefined : { txHash };
-  }
-  async submitProof(signed: SignedProof) {
-    if (this.failNext > 0) {
-      this.failNext -= 1;
-      throw new Error('rpc timeout');
-    }
-    if (this.proofs.has(signed.proof.fileId)) throw new AudataError('CHAIN_PROOF_EXISTS', 'ContributionRegistryProofExists');
-    const txHash = `0x${(this.proofs.size + 1).toString(16).padStart(64, '0')}` as Hex;
-    this.proofs.set(signed.proof.fileId, txHash);
-    this.rewards += 1;
-    return { txHash };
-  }
-  async registerEnclaveSigner(): Promise<{ txHash: Hex }> {
-    throw new Error('not used here');
-  }
-}
 
 describe('submitProof', () => {
   let env: Awaited<ReturnType<typeof tempDatabase>>;
