@@ -81,7 +81,13 @@ export class ModelRunner {
     if (this.#pending !== undefined) throw new JobModelRunError('a run is already in progress');
     const id = this.#nextId++;
     const response = this.#await(id, this.#limits.timeoutMs);
-    if (this.#dead === undefined) this.#child.send({ id, feeds, outputs } satisfies ProcessRequest);
+    // Structured clone sends a view's whole backing buffer, so a view into a larger array is compacted first.
+    const compact: Feeds = {};
+    for (const [name, feed] of Object.entries(feeds)) {
+      const whole = feed.data.byteOffset === 0 && feed.data.byteLength === feed.data.buffer.byteLength;
+      compact[name] = { data: whole ? feed.data : feed.data.slice(), dims: feed.dims };
+    }
+    if (this.#dead === undefined) this.#child.send({ id, feeds: compact, outputs } satisfies ProcessRequest);
     const result = await response;
     if (!result.ok) {
       // ORT reports an allocation refused by the memory cap as an ordinary run failure.
