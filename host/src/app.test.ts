@@ -188,6 +188,14 @@ describe('host HTTP API', () => {
       expect(await storedFiles(host.blobRoot)).to.have.length(1);
     });
 
+    it('two concurrent copies of one upload give one 201, one 200 and one queue item', async () => {
+      const upload = await signedUpload(50_000);
+      const statuses = (await Promise.all([post(host, upload), post(host, upload)])).map((r) => r.status).sort();
+      expect(statuses).to.deep.equal([200, 201]);
+      expect(host.queue.depthByState().queued).to.equal(1);
+      expect(await storedFiles(host.blobRoot)).to.have.length(1);
+    });
+
     it('refuses a body whose hash is not the manifest ciphertextSha256, storing nothing', async () => {
       const upload = await signedUpload(5000);
       const tampered = Buffer.from(upload.ciphertext);

@@ -3,7 +3,6 @@
 import type { Express } from 'express';
 import { HttpError, InvalidRequestError, preview } from '../errors.ts';
 import type { EnclaveClient } from '../deps.ts';
-import { isAudataError } from '@audata/wire';
 
 export class EnclaveUnavailableError extends HttpError {
   override name = 'EnclaveUnavailableError';
@@ -26,7 +25,7 @@ export function attestationRoutes(app: Express, deps: { enclave: Pick<EnclaveCli
     try {
       result = await deps.enclave.attest(Buffer.from(nonceHex, 'hex'));
     } catch (error) {
-      throw isAudataError(error) && error instanceof HttpError ? error : new EnclaveUnavailableError(error);
+      throw error instanceof HttpError ? error : new EnclaveUnavailableError(error);
     }
     res.setHeader('Cache-Control', 'no-store');
     res.json({

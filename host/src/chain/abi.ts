@@ -1,0 +1,48 @@
+// The slices of the Audata contracts' ABIs the host calls, in human-readable form so the host
+// does not depend on the contracts package; abi.test.ts checks them against the generated ABIs.
+import { parseAbi } from 'viem';
+
+const proofTuple =
+  '(bytes32 fileId, address contributor, bytes32 manifestHash, bool valid, uint16 score, uint16 authenticity, uint16 ownership, uint16 quality, uint16 uniqueness, bytes32 pipelineVersion, bytes32 detailsHash, uint64 deadline)';
+
+export const enclaveRegistryAbi = parseAbi([
+  'struct Measurement { uint8 status; uint64 approvedAt; bytes pcr0; bytes pcr1; bytes pcr2; bytes pcr8; }',
+  'struct Signer { bytes32 measurementId; bytes32 attestationSha256; uint64 registeredAt; bool revoked; string attestationUri; }',
+  'function measurement(bytes32 measurementId_) view returns (Measurement)',
+  'function signer(address account) view returns (Signer)',
+  'function isActiveSigner(address account) view returns (bool)',
+  'function registerSigner(address account, bytes32 measurementId_, bytes32 attestationSha256, string attestationUri)',
+  'event SignerRegistered(address indexed signer, bytes32 indexed measurementId, bytes32 attestationSha256, string attestationUri)',
+  'error EnclaveRegistryMeasurementNotApproved(bytes32 measurementId)',
+  'error EnclaveRegistrySignerExists(address signer)',
+  'error EnclaveRegistryInvalidSigner(address signer)',
+  'error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)',
+]);
+
+export const contributionRegistryAbi = parseAbi([
+  'struct FileRecord { address contributor; bool valid; bool revoked; uint16 score; uint16 authenticity; uint16 ownership; uint16 quality; uint16 uniqueness; address signer; uint64 recordedAt; bytes32 proofHash; bytes32 manifestHash; }',
+  `function submitProof(${proofTuple} proof, bytes signature) returns (bool recorded)`,
+  'function fileRecord(bytes32 fileId) view returns (FileRecord)',
+  'function isRevoked(bytes32 fileId) view returns (bool)',
+  `function proofHash(${proofTuple} proof) pure returns (bytes32)`,
+  `event ProofRecorded(bytes32 indexed fileId, address indexed contributor, address indexed signer, ${proofTuple} proof, bytes32 proofHash, uint256 reward)`,
+  'error ContributionRegistryInvalidSignature()',
+  'error ContributionRegistryInactiveSigner(address signer)',
+  'error ContributionRegistryExpiredProof(uint64 deadline, uint256 timestamp)',
+  'error ContributionRegistryConflictingProof(bytes32 fileId, bytes32 recordedProofHash, bytes32 submittedProofHash)',
+  'error ContributionRegistryInvalidContributor(address contributor)',
+  'error ContributionRegistryScoreOutOfRange(uint16 value)',
+  'error EnforcedPause()',
+]);
+
+export const accessPolicyRegistryAbi = parseAbi([
+  'struct PolicyTerms { address buyer; uint8 jobKinds; bytes32[] modelHashes; uint16 minScore; string[] languages; bytes32 termsHash; uint64 epsilon; uint64 delta; uint256 price; uint64 expiry; }',
+  'struct Policy { PolicyTerms terms; uint64 createdAt; bool retired; }',
+  'function policy(uint256 policyId) view returns (Policy)',
+  'function isActive(uint256 policyId) view returns (bool)',
+  'function policyCount() view returns (uint256)',
+  'error AccessPolicyRegistryUnknownPolicy(uint256 policyId)',
+]);
+
+/** EnclaveRegistry's MeasurementStatus enum. */
+export const MeasurementStatus = { None: 0, Approved: 1, Revoked: 2 } as const;
