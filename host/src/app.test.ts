@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { request as httpRequest } from 'node:http';
 import { readdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { createApp, type AppDeps } from './app.ts';
 import { FsBlobStore } from './blobs/fs-store.ts';
@@ -196,6 +197,14 @@ describe('host HTTP API', () => {
       expect(await storedFiles(host.blobRoot)).to.have.length(1);
     });
 
+    it('completes an upload whose blob was stored before a crash but never recorded', async () => {
+      const upload = await signedUpload(3000);
+      await host.deps.blobs.put(upload.fileId, Readable.from([Buffer.from(upload.ciphertext)]), { maxBytes: 3000 });
+      const response = await post(host, upload);
+      expect(response.status).to.equal(201);
+      expect(host.queue.depthByState().queued).to.equal(1);
+    });
+
     it('refuses a body whose hash is not the manifest ciphertextSha256, storing nothing', async () => {
       const upload = await signedUpload(5000);
       const tampered = Buffer.from(upload.ciphertext);
@@ -250,6 +259,7 @@ describe('host HTTP API', () => {
         [{ 'audata-manifest': encodeManifestHeader({ ...upload.manifest, createdAt: 2n ** 64n }) }, 'HOST_INVALID_REQUEST', 400],
         [{ 'audata-manifest': Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(encodeManifestHeader(upload.manifest), 'base64url').toString()), owner: '0x1' })).toString('base64') }, 'HOST_INVALID_REQUEST', 400],
         [{ 'audata-manifest-signature': '0x1234' }, 'HOST_INVALID_REQUEST', 400],
+        [{ 'audata-manifest-signature': `0x${'00'.repeat(64)}05` }, 'HOST_INVALID_REQUEST', 400],
         [{ 'audata-sealed-key': Buffer.from('another key').toString('base64') }, 'HOST_SEALED_KEY_MISMATCH', 400],
         [{ 'audata-sealed-key': '' }, 'HOST_INVALID_REQUEST', 400],
       ];
