@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parseEventLogs, recoverTypedDataAddress, type Hex } from 'viem';
 import { escrowDomain, receiptTypes, type JobReceipt } from '@audata/wire';
+import { compileSources } from './build.ts';
 import { JobStatus } from './constants.ts';
 import { ROLES } from './deploy.ts';
 import { accessPolicyRegistryAbi, enclaveRegistryAbi, iJobEscrowAbi, jobEscrowAbi } from './generated/abi.ts';
@@ -213,6 +214,38 @@ describe('JobEscrow', function () {
     await expectRevert(call(guardian, 'setRefundTimeout', [1n]), 'AccessControlUnauthorizedAccount', [f.guardian.address, ROLES.DEFAULT_ADMIN]);
     const changed = await call(timelock, 'setRefundTimeout', [60n]);
     expect(parseEventLogs({ abi: jobEscrowAbi, logs: changed.logs, eventName: 'RefundTimeoutChanged' })[0]?.args).to.deep.equal({ oldTimeout: TIMEOUT, newTimeout: 60n });
+  });
+
+  it('a claimant that re-enters claim from its receive hook gets nothing twice', async () => {
+    const source = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+interface IEscrow { function claim(bytes32 jobId, address account, uint256 amount, bytes32[] calldata proof) external; }
+contract ReenteringClaimant {
+    IEscrow private immutable _escrow;
+    bytes32 private _job;
+    uint256 private _amount;
+    bytes32[] private _proof;
+    constructor(IEscrow escrow) { _escrow = escrow; }
+    function arm(bytes32 job, uint256 amount, bytes32[] calldata proof) external { _job = job; _amount = amount; _proof = proof; }
+    receive() external payable { _escrow.claim(_job, address(this), _amount, _proof); }
+}`;
+    const attacker = compileSources({ 'test/ReenteringClaimant.sol': source }).find((c) => c.name === 'ReenteringClaimant');
+    const deployer = f.wallet(f.users[4]!);
+    const hash = await deployer.deployContract({ abi: attacker!.abi as never, bytecode: attacker!.bytecode, args: [f.addresses.jobEscrow] });
+    const address = (await f.anvil.publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
+    const loot: Share[] = [
+      { account: address, amount: PRICE / 2n },
+      { account: f.users[0]!.address, amount: PRICE / 2n },
+    ];
+    const tree = buildSharesTree(loot);
+    await pay();
+    await pay(bytes32('job 2'));
+    const receipt = await receiptFor({ sharesRoot: tree.root });
+    await settle(receipt, await f.signReceipt(receipt));
+    await f.send(deployer, { address, abi: attacker!.abi as never, functionName: 'arm', args: [jobId, loot[0]!.amount, tree.proofs[0]!] });
+    await expectRevert(claim(loot[0]!, tree.proofs[0]!), 'ReentrancyGuardReentrantCall');
+    expect(await eth(address)).to.equal(0n);
+    expect(await eth(f.addresses.jobEscrow)).to.equal(2n * PRICE);
   });
 
   it('every IJobEscrow error was asserted above', () => {

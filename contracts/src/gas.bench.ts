@@ -21,7 +21,7 @@ try {
 
   // Reference: a plain ERC20 transfer to an account that holds none yet (a fresh balance slot,
   // like the first mint to a new contributor), and to one that already holds some.
-  const [plain] = compileSources({ 'bench/PlainToken.sol': plainToken });
+  const plain = compileSources({ 'bench/PlainToken.sol': plainToken }).find((c) => c.name === 'PlainToken');
   if (plain === undefined) throw new Error('PlainToken did not compile');
   const deployer = f.wallet(f.users[6]!);
   const hash = await deployer.deployContract({ abi: plain.abi as never, bytecode: plain.bytecode });
