@@ -102,7 +102,8 @@ export class ViemChainWriter implements ChainWriter {
   }
 
   async findProof(fileId: Hex): Promise<{ txHash: Hex } | undefined> {
-    return withRetries('reading a file record', this.#p, () => this.#findProof(fileId));
+    const found = await withRetries('reading a file record', this.#p, () => this.#findProof(fileId));
+    return found === undefined ? undefined : { txHash: found.txHash };
   }
 
   async #findProof(fileId: Hex): Promise<{ txHash: Hex; proofHash: Hex } | undefined> {
