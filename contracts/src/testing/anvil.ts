@@ -83,6 +83,10 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString('utf8');
   });
+  // A crashed or interrupted parent must not leave a chain behind on the port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let exited: string | undefined;
   child.once('error', (error) => {
     exited = error.message;
