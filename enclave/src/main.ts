@@ -23,6 +23,8 @@ function simulatedNsm(config: EnclaveConfig): Nsm {
     mkdirSync(dirname(config.devCaPath), { recursive: true });
     writeFileSync(config.devCaPath, JSON.stringify(material, null, 2), { mode: 0o600 });
   }
+  // The root alone, for `audata verify-attestation --root` and the dev KMS.
+  writeFileSync(config.devCaPath.replace(/\.json$/, '') + '-root.pem', material.rootCertificatePem);
   const measurement = JSON.parse(readFileSync(config.measurementPath, 'utf8')) as { pcr0: string; pcr1: string; pcr2: string };
   const pcr = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
   return createSimulatedNsm({

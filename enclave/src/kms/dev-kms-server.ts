@@ -23,7 +23,7 @@ export interface DevKmsParams {
   masterKey: Uint8Array;
   policy: DevKmsPolicy;
   /** The dev CA root the simulated NSM signs with; documents are verified against it. */
-  attestationRoot: Uint8Array;
+  attestationRoot: Uint8Array | string;
   now?: () => Date;
   randomBytes?: (n: number) => Uint8Array;
   /** Documents older than this are refused (KMS accepts documents for about 5 minutes). */
