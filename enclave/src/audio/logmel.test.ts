@@ -12,6 +12,8 @@ interface ReferenceCase {
   nMels: MelBands;
   frames: number;
   offset: number;
+  /** Only the first frames are stored for long inputs. */
+  storedFrames?: number;
 }
 interface FilterChecks {
   sum: number;
@@ -48,6 +50,11 @@ async function inputFor(name: string): Promise<Float32Array> {
   if (name === 'speech-16k.wav[0:48000]') {
     const decoded = await decodeAudio(new Uint8Array(readFileSync(new URL('speech-16k.wav', vectors))));
     return decoded.samples.slice(0, 48000);
+  }
+  if (name === 'twoTones(16000)+zeros(464000)') {
+    const out = new Float32Array(480000);
+    for (let n = 0; n < 16000; n++) out[n] = 0.5 * Math.sin((2 * Math.PI * 440 * n) / 16000) + 0.25 * Math.sin((2 * Math.PI * 1000 * n) / 16000);
+    return out;
   }
   if (name === 'zeros(8000)+synthetic(8000)') {
     const out = new Float32Array(16000);
@@ -131,7 +138,8 @@ describe('logMelSpectrogram', () => {
       const result = logMelSpectrogram(await inputFor(testCase.input), { nMels: testCase.nMels });
       expect(result.nMels).to.equal(testCase.nMels);
       expect(result.frames).to.equal(testCase.frames);
-      const expected = referenceValues.subarray(testCase.offset, testCase.offset + testCase.frames * testCase.nMels);
+      const stored = testCase.storedFrames ?? testCase.frames;
+      const expected = referenceValues.subarray(testCase.offset, testCase.offset + stored * testCase.nMels);
       let worst = 0;
       for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(result.data[i]! - expected[i]!));
       expect(worst).to.be.below(1e-4);
