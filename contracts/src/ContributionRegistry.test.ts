@@ -175,6 +175,7 @@ describe('ContributionRegistry', function () {
     await expectRevert(call(guardian, 'setRewardFactor', [1n]), 'AccessControlUnauthorizedAccount', [f.guardian.address, ROLES.DEFAULT_ADMIN]);
     await expectRevert(call(host, 'unpause'), 'AccessControlUnauthorizedAccount', [host.account.address, ROLES.GUARDIAN]);
     await call(guardian, 'unpause');
+    await expectRevert(call(guardian, 'unpause'), 'ExpectedPause');
     await submit(second, await f.signProof(second));
   });
 

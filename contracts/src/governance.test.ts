@@ -2,12 +2,13 @@
 // through governor and timelock, a buyer pays, an enclave receipt settles, contributors claim,
 // and a revoked file's owner gets nothing from later jobs.
 import { expect } from 'chai';
-import { encodeFunctionData, keccak256, toHex, type Address, type Hex, type PublicClient } from 'viem';
+import { encodeFunctionData, hexToBigInt, keccak256, pad, toHex, zeroHash, type Address, type Hex, type PublicClient } from 'viem';
 import type { ContributionProof, JobReceipt } from '@audata/wire';
-import type { AudataAddresses } from './deploy.ts';
+import { ROLES, type AudataAddresses } from './deploy.ts';
 import {
   accessPolicyRegistryAbi,
   audataGovernorAbi,
+  audataTimelockAbi,
   audataTokenAbi,
   contributionRegistryAbi,
   jobEscrowAbi,
@@ -52,6 +53,7 @@ describe('governance life', function () {
     const [alice, bob, carol, buyerAccount] = f.users as [typeof f.users[0], typeof f.users[0], typeof f.users[0], typeof f.users[0]];
     const host = f.wallet(f.users[5]!);
     const { expectRevert } = revertChecker(iJobEscrowAbi);
+    const bitmap = (state: number): Hex => pad(toHex(1n << BigInt(state)), { size: 32 });
 
     // 1. Contributors earn tokens, which are their votes, through enclave-signed proofs.
     const files: { fileId: Hex; contributor: Address; score: number; valid: boolean }[] = [
@@ -101,11 +103,24 @@ describe('governance life', function () {
     expect(forVotes).to.equal(10n ** 14n * 15_000n);
     expect(against).to.equal(10n ** 14n * 9_000n);
 
+    // Nothing can be queued while the vote is open, and no one but governance changes its settings.
+    await expectRevert(send(host, 'queue', [targets, values, calldatas, descriptionHash]), 'GovernorUnexpectedProposalState', [proposalId, State.Active, bitmap(State.Succeeded)]);
+    await expectRevert(send(f.wallet(alice!), 'setVotingPeriod', [1]), 'GovernorOnlyExecutor', [alice!.address]);
+
     // 5. Queue in the timelock once the vote closes, execute after its delay.
     await f.increaseTime(testGovernance.votingPeriod + 1);
     expect(await state()).to.equal(State.Succeeded);
     await send(host, 'queue', [targets, values, calldatas, descriptionHash]);
     expect(await state()).to.equal(State.Queued);
+    const salt = toHex(hexToBigInt(pad(addresses.governor, { dir: 'right', size: 32 })) ^ hexToBigInt(descriptionHash), { size: 32 });
+    const timelock = { address: addresses.timelock, abi: audataTimelockAbi } as const;
+    const operationId = await client.readContract({ ...timelock, functionName: 'hashOperationBatch', args: [targets, values, calldatas, zeroHash, salt] });
+    await expectRevert(send(host, 'execute', [targets, values, calldatas, descriptionHash]), 'TimelockUnexpectedOperationState', [operationId, bitmap(2)]);
+    await expectRevert(
+      f.send(f.wallet(f.guardian), { ...timelock, functionName: 'scheduleBatch', args: [targets, values, calldatas, zeroHash, salt, testGovernance.timelockDelay] }),
+      'AccessControlUnauthorizedAccount',
+      [f.guardian.address, ROLES.PROPOSER],
+    );
     await f.increaseTime(Number(testGovernance.timelockDelay) + 1);
     await send(host, 'execute', [targets, values, calldatas, descriptionHash]);
     expect(await state()).to.equal(State.Executed);
