@@ -78,6 +78,7 @@ export function pitchTrack(
   const minLagL = Math.max(1, Math.floor(minLag / decim));
   const maxLagL = Math.ceil(maxLag / decim);
   const sq = squareSums(samples);
+  const coarse = new Float64Array(maxLagL + 2).fill(-1);
   const sqLow = squareSums(low);
   for (const region of regions) {
     const first = Math.max(0, Math.ceil((region.start * sr) / hop));
@@ -88,14 +89,21 @@ export function pitchTrack(
       rms[f] = Math.sqrt(energy / w);
       if (energy < 1e-8 * w) continue;
       const sl = Math.floor(start / decim);
-      let best = -1;
-      let bestLag = 0;
       const xxLow = sqLow[sl + wl]! - sqLow[sl]!;
+      let best = -1;
       for (let lag = minLagL; lag <= maxLagL; lag += 1) {
         const r = nccf(low, sqLow, sl, wl, lag, xxLow);
-        if (r > best) {
-          best = r;
+        coarse[lag] = r;
+        if (r > best) best = r;
+      }
+      // Multiples of the period correlate almost as well as the period itself: take the
+      // shortest lag that is a local peak within 10 % of the best, not the global maximum.
+      let bestLag = minLagL;
+      for (let lag = minLagL; lag <= maxLagL; lag += 1) {
+        const r = coarse[lag]!;
+        if (r >= 0.9 * best && r >= (coarse[lag - 1] ?? -1) && r >= (coarse[lag + 1] ?? -1)) {
           bestLag = lag;
+          break;
         }
       }
       // Refine at full rate around the coarse lag.

@@ -6,7 +6,7 @@ import { pitchTrack, type PitchTrack } from './authenticity-pitch.ts';
 import type { SpeechSegment } from './vad-segments.ts';
 
 export interface AuthenticityThresholds {
-  /** Median frame-to-frame |delta F0| (cents per 20 ms) at which the pitch signal is 0.5. */
+  /** Mean frame-to-frame |delta F0| (cents per 20 ms) at which the pitch signal is 0.5. */
   pitchWobbleMidCents: number;
   /** Width of the logistic in natural-log units of the wobble. */
   pitchWobbleSpread: number;
@@ -18,7 +18,7 @@ export interface AuthenticityThresholds {
 }
 
 export const DEFAULT_AUTHENTICITY: AuthenticityThresholds = {
-  pitchWobbleMidCents: 25,
+  pitchWobbleMidCents: 28,
   pitchWobbleSpread: 0.12,
   f0RangeMidSemitones: 1.5,
   f0RangeSpread: 0.5,
@@ -28,7 +28,11 @@ export const DEFAULT_AUTHENTICITY: AuthenticityThresholds = {
 export interface AuthenticityResult {
   /** In [0, 1]: 1 reads as a natural human voice, 0 as rule-based synthesis. */
   score: number;
-  /** Median |delta log2 F0| between consecutive voiced frames, in cents. */
+  /**
+   * Mean |delta log2 F0| between consecutive voiced frames, in cents (jumps over 0.1 octave,
+   * octave errors and syllable boundaries, left out). The mean, not the median: rule-based
+   * contours have many near-zero steps, a human voice few.
+   */
   pitchWobbleCents: number;
   /** Median |second difference of log2 F0| over voiced frame triples, in cents (jitter-like). */
   pitchJitterCents: number;
@@ -112,7 +116,7 @@ export function authenticitySignals(
   const f0Std = semis.length > 0 ? Math.sqrt(variance / semis.length) : 0;
   const f0Median = semis.length > 0 ? 2 ** (median([...semis]) / 12) : 0;
 
-  const pitchWobbleCents = median(wobble);
+  const pitchWobbleCents = wobble.length > 0 ? wobble.reduce((a, b) => a + b, 0) / wobble.length : 0;
   const wobbleSignal = pitchWobbleCents > 0
     ? logistic((Math.log(pitchWobbleCents) - Math.log(t.pitchWobbleMidCents)) / t.pitchWobbleSpread)
     : 0;

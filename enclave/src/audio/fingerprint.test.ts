@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { alignedBitErrorRate, fingerprint, popcount32 } from './fingerprint.ts';
-import { naiveLogMel } from './pipeline-reference.ts';
+import { logMelSpectrogram } from './logmel.ts';
 import { fixtureNames, readFixture, whiteNoise } from './score-fixtures.ts';
 
-const fp = (s: Float32Array) => fingerprint(naiveLogMel(s));
+const fp = (s: Float32Array) => fingerprint(logMelSpectrogram(s, { nMels: 80 }));
 
 function bestBer(a: ReturnType<typeof fp>, b: ReturnType<typeof fp>, minCompared = 25) {
   let best = 1;

@@ -4,7 +4,7 @@
 import { authenticitySignals, DEFAULT_AUTHENTICITY, type AuthenticityThresholds } from './authenticity.ts';
 import { fingerprint, FINGERPRINT_VERSION, DEFAULT_FINGERPRINT } from './fingerprint.ts';
 import { integratedLoudness } from './loudness.ts';
-import { naiveLogMel } from './pipeline-reference.ts';
+import { logMelSpectrogram } from './logmel.ts';
 import { clippingFraction, DEFAULT_QUALITY, effectiveBandwidth, qualityScore, samplePeakDbfs, type MelFrames, type QualityThresholds } from './quality.ts';
 import { InvalidSamplesError } from './score-errors.ts';
 import { DEFAULT_SCORE, proofScore, type InvalidReason, type ProofFields, type ScoreThresholds } from './score.ts';
@@ -104,7 +104,7 @@ export async function scoreRecording(samples: Float32Array, options: ScoreOption
     throw new InvalidSamplesError('A fileId is needed to check uniqueness against an index.', { samples: samples.length });
   }
   const now = options.now ?? (() => performance.now());
-  const logMel = options.logMel ?? ((s: Float32Array) => naiveLogMel(s, 80));
+  const logMel = options.logMel ?? ((s: Float32Array) => logMelSpectrogram(s, { nMels: 80 }));
   const timings = { vad: 0, logmel: 0, quality: 0, fingerprint: 0, uniqueness: 0, authenticity: 0, score: 0 };
   const duration = samples.length / SAMPLE_RATE;
   let t = now();

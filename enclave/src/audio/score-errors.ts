@@ -1,9 +1,10 @@
 // Typed failures of the scoring stages (voice activity, uniqueness index, pipeline input), so
 // that the enclave and the CLI can tell a bad model file from a corrupt index by `code`.
-import { AudataError, type AudataErrorOptions } from '@audata/wire';
+import type { AudataErrorOptions } from '@audata/wire';
+import { AudioError } from './errors.ts';
 
-/** Base of every scoring-stage error. */
-export class ScoringError extends AudataError {
+/** Base of every scoring-stage error; an AudioError like every failure of the audio pipeline. */
+export class ScoringError extends AudioError {
   override name = 'ScoringError';
   constructor(code: string, message: string, options: AudataErrorOptions = {}) {
     super(code, message, options);

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { fingerprint, type Fingerprint } from './fingerprint.ts';
-import { naiveLogMel } from './pipeline-reference.ts';
+import { logMelSpectrogram } from './logmel.ts';
 import { FingerprintDuplicateIdError, FingerprintIndexCorruptError, FingerprintIndexVersionError } from './score-errors.ts';
 import { fixtureNames, readFixture } from './score-fixtures.ts';
 import { FingerprintIndex } from './uniqueness.ts';
 
-const fp = (s: Float32Array) => fingerprint(naiveLogMel(s));
+const fp = (s: Float32Array) => fingerprint(logMelSpectrogram(s, { nMels: 80 }));
 
 describe('audio/uniqueness: fingerprint index with atomic check-and-insert', () => {
   const distinct = [...fixtureNames('ast-'), ...fixtureNames('alsa-'), ...fixtureNames('espeak-')];
