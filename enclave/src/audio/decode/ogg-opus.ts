@@ -126,7 +126,7 @@ export class OggOpusStreamDecoder {
         throw new AudioTruncatedError(what, this.bytesSeen + (this.carry.length > 0 ? 27 : 1), this.bytesSeen);
       }
       const decoder = this.decoder;
-      const rest = decoder === undefined ? EMPTY : this.collect(await decoder.flush());
+      const rest = decoder === undefined ? EMPTY : this.collect(await withoutCodecLog(() => decoder.flush()));
       if (this.samplesOut === 0) throw new AudioEmptyError('Ogg Opus');
       return rest;
     } finally {
@@ -192,7 +192,8 @@ export class OggOpusStreamDecoder {
       await this.decoder.ready;
     }
     // The declarations say synchronous; the implementation returns a promise.
-    return this.collect(await this.decoder.decode(pages));
+    const decoder = this.decoder;
+    return this.collect(await withoutCodecLog(async () => decoder.decode(pages)));
   }
 
   private collect(decoded: { channelData: Float32Array[]; samplesDecoded: number; errors: { message: string }[] }): Float32Array {
@@ -210,3 +211,29 @@ export class OggOpusStreamDecoder {
 
 const EMPTY = new Float32Array(0);
 const EMPTY_BYTES = new Uint8Array(0);
+
+/**
+ * opus-decoder prints every damaged packet with console.error ("libopus -4 ...") before it
+ * returns the same report in `errors`, which becomes AUDIO_CORRUPT here. A hostile file
+ * could fill the enclave's log with those lines, so while a decode runs they, and only they,
+ * are dropped; every other message passes through. Counted, so overlapping decodes install
+ * the filter once and the last one out restores the original.
+ */
+let quietDepth = 0;
+let originalError: typeof console.error = console.error;
+
+async function withoutCodecLog<T>(body: () => Promise<T>): Promise<T> {
+  if (quietDepth++ === 0) {
+    originalError = console.error;
+    const passThrough = originalError;
+    console.error = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('libopus ')) return;
+      passThrough.apply(console, args);
+    };
+  }
+  try {
+    return await body();
+  } finally {
+    if (--quietDepth === 0) console.error = originalError;
+  }
+}
