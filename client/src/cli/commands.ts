@@ -12,4 +12,5 @@ export const commands: Record<string, CommandEntry> = {
   'verify-attestation': { summary: 'Verify an AWS Nitro attestation document', load: async () => (await import('@audata/verifier/cli')).verifyAttestationCommand },
   privacy: { summary: 'Privacy accounting: epsilon of DP-SGD steps', load: async () => (await import('@audata/enclave/cli/privacy')).privacy },
   features: { summary: 'Audio features: Whisper-compatible log-mel of a file', load: async () => (await import('@audata/enclave/cli/features')).features },
+  score: { summary: 'Score audio files with the proof-of-contribution pipeline', load: async () => (await import('@audata/enclave/cli/score')).score },
 };
