@@ -80,7 +80,8 @@ export interface AudataDeployParams {
 export const defaultGovernance: GovernanceParams = {
   votingDelay: 86_400,
   votingPeriod: 7 * 86_400,
-  proposalThreshold: 0n,
+  // One token (a perfect-score contribution at the default reward): proposing takes a stake.
+  proposalThreshold: 10n ** 18n,
   quorumPercent: 4n,
   timelockDelay: 2n * 86_400n,
 };
