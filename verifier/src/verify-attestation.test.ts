@@ -5,7 +5,7 @@ import { CborMap } from './cbor/types.ts';
 import { decodeCoseSign1 } from './decode-cose-sign1.ts';
 import { encodeAttestationPayload, signAttestationPayload } from './dev/index.ts';
 import { VerifierError } from './errors.ts';
-import { codeOf, DEV_NOW, devDocument, devFields, documentSpecs, PCR0, readVector, testCa, testLeaf } from './testing/fixtures.ts';
+import { codeOf, DEV_NOW, devDocument, devFields, documentSpecs, PCR0, readDocument, readVector, testCa, testLeaf } from './testing/fixtures.ts';
 import { verifyAttestation, type VerifyAttestationOptions } from './verify-attestation.ts';
 import { VerifierCache } from './verifier-cache.ts';
 
@@ -14,6 +14,7 @@ function specOptions(spec: ReturnType<typeof documentSpecs>[number]): VerifyAtte
     at: spec.at === 'now' ? new Date() : spec.at === 'document-time' ? 'document-time' : new Date(spec.at),
     ...(spec.expectedPcrs === undefined ? {} : { expectedPcrs: spec.expectedPcrs }),
     ...(spec.allowDebug === undefined ? {} : { allowDebug: spec.allowDebug }),
+    ...(spec.nonce === undefined ? {} : { expectedNonce: new Uint8Array(Buffer.from(spec.nonce, 'hex')) }),
   };
 }
 
@@ -28,7 +29,7 @@ describe('verifyAttestation', () => {
   describe('real documents (test-vectors/nitro/specs.json)', () => {
     for (const spec of documentSpecs()) {
       it(`${spec.name}: ${spec.expect}`, () => {
-        const document = readVector(spec.file);
+        const document = readDocument(spec.file);
         for (const cache of [null, new VerifierCache()]) {
           if (spec.expect === 'valid') {
             const result = verifyAttestation(document, { ...specOptions(spec), cache });

@@ -43,6 +43,7 @@ describe('audata verify-attestation', () => {
         else if (typeof spec.at === 'number') argv.push('--at', String(spec.at));
         for (const [index, hex] of Object.entries(spec.expectedPcrs ?? {})) argv.push('--expect-pcr', `${index}=${hex}`);
         if (spec.allowDebug === true) argv.push('--allow-debug');
+        if (spec.nonce !== undefined) argv.push('--nonce', spec.nonce);
         const result = await run(argv);
         const json = JSON.parse(result.stdout);
         expect(result.stdout.trim().split('\n')).to.have.length(1);

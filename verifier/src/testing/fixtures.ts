@@ -11,6 +11,8 @@ export interface DocumentSpec {
   at: 'document-time' | 'now' | number;
   expectedPcrs?: Record<string, string>;
   allowDebug?: boolean;
+  /** Expected nonce, hex. */
+  nonce?: string;
   expect: string;
   debug?: boolean;
 }
@@ -21,6 +23,12 @@ export function vectorPath(file: string): string {
 
 export function readVector(file: string): Uint8Array {
   return new Uint8Array(readFileSync(vectorPath(file)));
+}
+
+/** A vector's document bytes: `.hex` files hold hex text, the others raw CBOR. */
+export function readDocument(file: string): Uint8Array {
+  const bytes = readVector(file);
+  return file.endsWith('.hex') ? new Uint8Array(Buffer.from(Buffer.from(bytes).toString('latin1').trim(), 'hex')) : bytes;
 }
 
 export function documentSpecs(): DocumentSpec[] {
