@@ -30,6 +30,9 @@ export interface ScoreRequest {
   manifestSignature: Hex;
   sealedKey: Uint8Array;
   ciphertext: Readable;
+  /** The manifest's signer as recovered at upload, and the stored ciphertext's length (the envelope header carries both). */
+  contributor?: Address | null;
+  ciphertextLength?: number;
 }
 
 export interface EnclaveClient {

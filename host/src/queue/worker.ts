@@ -38,8 +38,11 @@ export type StepOutcome = { kind: 'idle' } | { kind: 'scored' | 'submitted' | 'r
  * anything else (the channel dropped, the enclave restarted) is worth another attempt.
  */
 function isRetryable(error: unknown): boolean {
-  return !isAudataError(error);
+  return !isAudataError(error) || RETRYABLE_CODES.has(error.code);
 }
+
+/** Typed failures of the way to the enclave, not of the file: a restarted or busy enclave. */
+const RETRYABLE_CODES = new Set(['HOST_ENCLAVE_UNREACHABLE', 'CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'ENCLAVE_BUSY', 'ENCLAVE_NOT_BOOTED']);
 
 export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
   const lease = deps.queue.lease(deps.workerId);
@@ -57,6 +60,8 @@ export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
       manifestSignature: record.manifestSignature,
       sealedKey,
       ciphertext: await deps.blobs.get(fileId),
+      contributor: record.contributor,
+      ciphertextLength: record.sizeBytes,
     });
     if (signed.proof.fileId.toLowerCase() !== fileId) throw new ProofMismatchError(fileId, signed.proof.fileId);
   } catch (error) {

@@ -1,0 +1,247 @@
+// The host's EnclaveClient over the wire channel (wire/src/channel-client.ts): boots the enclave
+// with the dataset key the host keeps wrapped, relays attestation requests and streams stored
+// contributions in pieces. It reconnects after the enclave restarts, boots it again and tells
+// the integration, which registers the new signer on chain.
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { toHex, type Address, type Hex } from 'viem';
+import {
+  connectChannel,
+  decodeAttestationBinding,
+  envelopeHeaderToJson,
+  isAudataError,
+  type ChannelAddress,
+  type ChannelClient,
+  type ChannelResponses,
+  type ContributionProof,
+  type SealedDatasetKeyJson,
+} from '@audata/wire';
+import { decodeCoseSign1, parseAttestationDocument } from '@audata/verifier';
+import type { AttestationResult, EnclaveClient, ScoreRequest, SignedProof } from './deps.ts';
+import { HostError } from './errors.ts';
+
+/** The enclave could not be reached or dropped the connection; the work is worth retrying. */
+export class EnclaveUnreachableError extends HostError {
+  override name = 'EnclaveUnreachableError' as const;
+  constructor(reason: string, cause?: unknown) {
+    super('HOST_ENCLAVE_UNREACHABLE', `The enclave channel is not available: ${reason}.`, {
+      details: { reason },
+      hint: 'Check that the enclave runs and listens where AUDATA_ENCLAVE_ADDRESS points; queued files are retried.',
+      cause,
+    });
+  }
+}
+
+/** The enclave opened the file but returned no signed proof (it runs without a scoring pipeline). */
+export class EnclaveNoProofError extends HostError {
+  override name = 'EnclaveNoProofError' as const;
+  constructor(fileId: Hex) {
+    super('HOST_ENCLAVE_NO_PROOF', `The enclave opened ${fileId} but signed no proof.`, {
+      details: { fileId },
+      hint: 'Run an enclave build that includes the scoring pipeline.',
+    });
+  }
+}
+
+/** The enclave answered about another file or contributor than the one sent. */
+export class EnclaveReplyMismatchError extends HostError {
+  override name = 'EnclaveReplyMismatchError' as const;
+  constructor(field: string, expected: string, received: string) {
+    super('HOST_ENCLAVE_REPLY_MISMATCH', `The enclave's reply names ${field} ${received}, expected ${expected}.`, {
+      details: { field, expected, received },
+      hint: 'The channel or the enclave is misbehaving; the file stays queued for another try.',
+    });
+  }
+}
+
+export type BootInfo = ChannelResponses['boot'];
+
+/** Where the host keeps the KMS-wrapped dataset key between boots. */
+export interface SealedKeyStore {
+  load(): SealedDatasetKeyJson | undefined;
+  save(sealed: SealedDatasetKeyJson): void;
+}
+
+export interface ChannelEnclaveClientParams {
+  address: ChannelAddress;
+  sealedKeys: SealedKeyStore;
+  /**
+   * Called after every boot (a new signer each time), before any request is served on it;
+   * `attest` asks the enclave just booted for a document (to register its signer).
+   */
+  onBoot?: (boot: BootInfo, attest: (nonce: Uint8Array) => Promise<Uint8Array>) => Promise<void>;
+  /** Ciphertext bytes per contribution.chunk frame (default 1 MiB). */
+  pieceBytes?: number;
+  timeoutMs?: number;
+  /** Connection attempts per call and the pause between them (default 3, 200 ms). */
+  connectAttempts?: number;
+  connectBackoffMs?: number;
+}
+
+const TRANSPORT_CODES = new Set(['CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'CHANNEL_FRAME_TOO_LARGE', 'CHANNEL_FRAME_MALFORMED']);
+
+export class ChannelEnclaveClient implements EnclaveClient {
+  readonly #p: ChannelEnclaveClientParams;
+  #channel: Promise<ChannelClient> | undefined;
+  #boot: BootInfo | undefined;
+  #closed = false;
+
+  constructor(params: ChannelEnclaveClientParams) {
+    this.#p = params;
+  }
+
+  /** What the last boot reported (signer, dataset key, pipeline); unverified convenience copies. */
+  get boot(): BootInfo | undefined {
+    return this.#boot;
+  }
+
+  /** Connects and boots now, so start-up fails early when the enclave is not there. */
+  async ready(): Promise<BootInfo> {
+    await this.#connected();
+    return this.#boot!;
+  }
+
+  async attest(nonce: Uint8Array): Promise<AttestationResult> {
+    const { binary } = await this.#request((c) => c.request('attestation', { nonce: toHex(nonce) }));
+    const boot = this.#boot;
+    return {
+      document: binary.slice(),
+      ...(boot === undefined ? {} : { enclaveSigner: boot.signer, datasetPublicKey: boot.datasetKey, pipelineVersion: boot.pipelineVersion }),
+    };
+  }
+
+  async score(request: ScoreRequest): Promise<SignedProof> {
+    const contributor = request.contributor;
+    const length = request.ciphertextLength;
+    if (contributor === undefined || contributor === null || length === undefined) {
+      throw new EnclaveReplyMismatchError('request', 'a contributor and a ciphertext length', 'neither');
+    }
+    const header = envelopeHeaderToJson({
+      version: 1,
+      manifest: request.manifest,
+      signature: request.manifestSignature,
+      contributor,
+      sealedKey: toHex(request.sealedKey),
+      ciphertextLength: length,
+    });
+    return this.#request(async (channel) => {
+      const { body: begun } = await channel.request('contribution.begin', { header });
+      for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
+        await channel.request('contribution.chunk', { session: begun.session }, piece);
+      }
+      const { body } = await channel.request('contribution.finish', { session: begun.session });
+      if (body.fileId.toLowerCase() !== request.fileId.toLowerCase()) throw new EnclaveReplyMismatchError('fileId', request.fileId, body.fileId);
+      if (body.proof === undefined || body.signature === undefined) throw new EnclaveNoProofError(request.fileId);
+      const proof: ContributionProof = { ...body.proof, deadline: BigInt(body.proof.deadline) };
+      return { proof, signature: body.signature };
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    void this.#channel?.then((c) => c.close(), () => undefined);
+    this.#channel = undefined;
+  }
+
+  async #request<T>(run: (channel: ChannelClient) => Promise<T>): Promise<T> {
+    const channel = await this.#connected();
+    try {
+      return await run(channel);
+    } catch (error) {
+      if (isAudataError(error) && TRANSPORT_CODES.has(error.code)) {
+        this.#drop(channel);
+        throw new EnclaveUnreachableError(error.message, error);
+      }
+      throw error;
+    }
+  }
+
+  #drop(channel: ChannelClient): void {
+    channel.close();
+    this.#channel = undefined;
+  }
+
+  #connected(): Promise<ChannelClient> {
+    if (this.#closed) return Promise.reject(new EnclaveUnreachableError('the client was closed'));
+    this.#channel ??= this.#connect().catch((error: unknown) => {
+      this.#channel = undefined;
+      throw error;
+    });
+    return this.#channel;
+  }
+
+  async #connect(): Promise<ChannelClient> {
+    const attempts = this.#p.connectAttempts ?? 3;
+    let last: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let channel: ChannelClient | undefined;
+      try {
+        channel = await connectChannel(this.#p.address, { ...(this.#p.timeoutMs === undefined ? {} : { timeoutMs: this.#p.timeoutMs }) });
+        await this.#bootOn(channel);
+        return channel;
+      } catch (error) {
+        channel?.close();
+        if (isAudataError(error) && !TRANSPORT_CODES.has(error.code)) throw error;
+        last = error;
+        if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, this.#p.connectBackoffMs ?? 200));
+      }
+    }
+    throw new EnclaveUnreachableError(last instanceof Error ? last.message : String(last), last);
+  }
+
+  /** Boots a fresh enclave; one that is already booted (the host reconnected) keeps its keys and signer. */
+  async #bootOn(channel: ChannelClient): Promise<void> {
+    const sealed = this.#p.sealedKeys.load();
+    try {
+      const { body } = await channel.request('boot', sealed === undefined ? {} : { sealed });
+      if (body.genesis) this.#p.sealedKeys.save(body.sealed);
+      this.#boot = body;
+      await this.#p.onBoot?.(body, async (nonce) => (await channel.request('attestation', { nonce: toHex(nonce) })).binary.slice());
+    } catch (error) {
+      if (!isAudataError(error) || error.code !== 'ENCLAVE_ALREADY_BOOTED') throw error;
+      if (this.#boot !== undefined) return;
+      // This host process is new but the enclave kept running: learn its keys from a document.
+      const attest = async (nonce: Uint8Array) => (await channel.request('attestation', { nonce: toHex(nonce) })).binary.slice();
+      const document = await attest(new Uint8Array(randomBytes(32)));
+      const binding = decodeAttestationBinding(parseAttestationDocument(decodeCoseSign1(document).fields).userData);
+      if (sealed === undefined) throw new EnclaveReplyMismatchError('boot', 'a genesis boot by this host', 'an enclave booted by someone else');
+      this.#boot = { genesis: false, sealed, datasetKey: binding.datasetKey, signer: binding.signer, pipelineVersion: binding.pipelineVersion };
+      await this.#p.onBoot?.(this.#boot, attest);
+    }
+  }
+}
+
+/** The host's EnclaveStateStore as a SealedKeyStore: the wrapped key as JSON bytes. */
+export function sealedKeyStore(store: { sealedDatasetKey(): Uint8Array | undefined; saveSealedDatasetKey(sealed: Uint8Array): void }): SealedKeyStore {
+  return {
+    load() {
+      const bytes = store.sealedDatasetKey();
+      return bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as SealedDatasetKeyJson);
+    },
+    save(sealed) {
+      store.saveSealedDatasetKey(new Uint8Array(Buffer.from(JSON.stringify(sealed), 'utf8')));
+    },
+  };
+}
+
+/** Re-cuts a byte stream into pieces of exactly `size` bytes (the last one shorter). */
+async function* pieces(stream: Readable | AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let buffer = new Uint8Array(size);
+  let filled = 0;
+  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(size - filled, chunk.length - offset);
+      buffer.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === size) {
+        yield buffer;
+        buffer = new Uint8Array(size);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield buffer.subarray(0, filled);
+}
+
