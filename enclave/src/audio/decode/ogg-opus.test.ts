@@ -102,28 +102,28 @@ describe('Ogg Opus framing', () => {
     };
     const seen = new Set<string>();
     const logged: unknown[] = [];
-    const original = console.error;
+    const consoleError = console.error;
     console.error = (...args: unknown[]) => void logged.push(args[0]);
     try {
-    for (let trial = 0; trial < 40; trial++) {
-      const edited = original.map((page, index) => {
-        if (index < 2) return page; // keep the headers
-        const copy = page.slice();
-        const bodyAt = 27 + copy[26]!;
-        for (let i = 0; i < 1 + Math.floor(random() * 20); i++) {
-          copy[bodyAt + Math.floor(random() * (copy.length - bodyAt))] = Math.floor(random() * 256);
-        }
-        return sealed(copy);
-      });
-      const started = performance.now();
-      seen.add(await codeOf(join(edited)));
-      expect(performance.now() - started).to.be.below(5000);
+      for (let trial = 0; trial < 40; trial++) {
+        const edited = original.map((page, index) => {
+          if (index < 2) return page; // keep the headers
+          const copy = page.slice();
+          const bodyAt = 27 + copy[26]!;
+          for (let i = 0; i < 1 + Math.floor(random() * 20); i++) {
+            copy[bodyAt + Math.floor(random() * (copy.length - bodyAt))] = Math.floor(random() * 256);
+          }
+          return sealed(copy);
+        });
+        const started = performance.now();
+        seen.add(await codeOf(join(edited)));
+        expect(performance.now() - started).to.be.below(5000);
+      }
+      console.error('unrelated');
+    } finally {
+      console.error = consoleError;
     }
     // The codec's per-packet reports do not reach the log; other messages still do.
-    console.error('unrelated');
-    } finally {
-      console.error = original;
-    }
     expect(logged).to.deep.equal(['unrelated']);
     expect(seen).to.include('AUDIO_CORRUPT');
     for (const code of seen) expect(['OK', 'AUDIO_CORRUPT']).to.include(code);
