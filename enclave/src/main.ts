@@ -12,7 +12,9 @@ import type { Nsm } from './nsm/nsm.ts';
 import { createSimulatedNsm } from './nsm/simulated-nsm.ts';
 import { readEnclaveConfig, type EnclaveConfig } from './runtime/config.ts';
 import { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
-import { RUNTIME_PIPELINE_VERSION } from './runtime/pipeline-version.ts';
+import { createPipelineScorer, SCORING_PIPELINE_VERSION } from './runtime/pipeline-scorer.ts';
+import { FingerprintIndex } from './audio/uniqueness.ts';
+import { defaultSileroModelPath, SileroVad } from './audio/vad.ts';
 
 function simulatedNsm(config: EnclaveConfig): Nsm {
   // Dev only: the CA is kept on the developer's disk so verifiers can be given its root.
@@ -38,7 +40,10 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const config = readEnclaveConfig(env, dirname(fileURLToPath(import.meta.url)));
   const nsm = config.nsm === 'nitro' ? createNitroNsm({ helperPath: config.nsmHelperPath }) : simulatedNsm(config);
   const kms = new KMSClient({ region: config.kmsRegion, ...(config.kmsEndpoint === undefined ? {} : { endpoint: config.kmsEndpoint }) });
-  const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: RUNTIME_PIPELINE_VERSION });
+  // The model's hash is pinned by the pipeline; a different file refuses to load.
+  const vad = await SileroVad.load({ modelPath: env.AUDATA_VAD_MODEL ?? defaultSileroModelPath(), intraOpNumThreads: 1 });
+  const scorer = createPipelineScorer({ vad, index: new FingerprintIndex() });
+  const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer });
   const server = createChannelServer({
     handlers: runtime.handlers,
     onInternalError: (error) => console.error(`enclave: internal error: ${error instanceof Error ? error.name : 'unknown'}`),
