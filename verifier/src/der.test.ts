@@ -36,7 +36,7 @@ describe('DER reader', () => {
     expect(decodeTime(old, readDer(old, 0)).toISOString()).to.equal('1950-01-01T00:00:00.000Z');
     const general = time(0x18, '20550101000000Z');
     expect(decodeTime(general, readDer(general, 0)).toISOString()).to.equal('2055-01-01T00:00:00.000Z');
-    for (const bad of [time(0x17, '490230000000Z'), time(0x17, '4910281428Z'), time(0x17, '491028142805+'), time(0x18, '491028142805Z'), time(0x17, '49102814280aZ')]) {
+    for (const bad of [time(0x17, '490230000000Z'), time(0x17, '4910281428Z'), time(0x17, '491028142805+'), time(0x18, '491028142805Z'), time(0x18, '00490101000000Z'), time(0x17, '49102814280aZ')]) {
       expect(() => decodeTime(bad, readDer(bad, 0))).to.throw(DerError);
     }
   });

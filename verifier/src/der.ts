@@ -82,31 +82,40 @@ export function decodeOid(content: Uint8Array): string {
   return [...head, ...arcs.slice(1)].join('.');
 }
 
-function digits(text: string, from: number, count: number): number {
-  const part = text.slice(from, from + count);
-  if (!/^\d+$/.test(part) || part.length !== count) throw new DerError(`bad time "${text}"`);
-  return Number(part);
+function digits(bytes: Uint8Array, from: number, count: number): number {
+  let value = 0;
+  for (let index = from; index < from + count; index += 1) {
+    const digit = bytes[index]! - 0x30;
+    if (digit < 0 || digit > 9) throw new DerError('bad digit in a time');
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), as RFC 5280 4.1.2.5 requires. */
 export function decodeTime(bytes: Uint8Array, element: DerElement): Date {
-  const text = Buffer.from(derContent(bytes, element)).toString('latin1');
+  const length = element.end - element.contentStart;
+  const start = element.contentStart;
   let year: number;
   let rest: number;
-  if (element.tag === 0x17 && text.length === 13) {
-    const short = digits(text, 0, 2);
+  if (element.tag === 0x17 && length === 13) {
+    const short = digits(bytes, start, 2);
     year = short >= 50 ? 1900 + short : 2000 + short;
-    rest = 2;
-  } else if (element.tag === 0x18 && text.length === 15) {
-    year = digits(text, 0, 4);
-    rest = 4;
+    rest = start + 2;
+  } else if (element.tag === 0x18 && length === 15) {
+    year = digits(bytes, start, 4);
+    if (year < 1950) throw new DerError(`GeneralizedTime year ${year} out of range`);
+    rest = start + 4;
   } else {
-    throw new DerError(`unsupported time encoding "${text}"`);
+    throw new DerError(`unsupported time encoding (tag 0x${element.tag.toString(16)}, ${length} bytes)`);
   }
-  if (!text.endsWith('Z')) throw new DerError(`time without Z: "${text}"`);
-  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((offset) => digits(text, rest + offset, 2)) as [number, number, number, number, number];
-  const time = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(time);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new DerError(`invalid time "${text}"`);
-  return check;
+  if (bytes[element.end - 1] !== 0x5a) throw new DerError('time does not end in Z');
+  const month = digits(bytes, rest, 2);
+  const day = digits(bytes, rest + 2, 2);
+  const hour = digits(bytes, rest + 4, 2);
+  const minute = digits(bytes, rest + 6, 2);
+  const second = digits(bytes, rest + 8, 2);
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (time.getUTCMonth() !== month - 1 || time.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new DerError('invalid calendar time');
+  return time;
 }

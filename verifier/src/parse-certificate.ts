@@ -60,6 +60,51 @@ export function nameText(der: Uint8Array): string {
   }
 }
 
+/**
+ * Parsed extension values by OID and DER bytes. Every Nitro leaf carries the same few
+ * basicConstraints and keyUsage encodings, so each is parsed once; the map stays small
+ * because only values that parsed are kept, and it is bounded.
+ */
+const extensionValues = new Map<string, unknown>();
+const MAX_EXTENSION_VALUES = 64;
+
+function parseExtensionValue<T>(oid: string, value: Uint8Array, parse: (bytes: Uint8Array) => T): T {
+  if (value.length > 64) return parse(value);
+  const key = `${oid}:${Buffer.from(value).toString('hex')}`;
+  if (extensionValues.has(key)) return extensionValues.get(key) as T;
+  const parsed = parse(value);
+  if (extensionValues.size >= MAX_EXTENSION_VALUES) extensionValues.delete(extensionValues.keys().next().value as string);
+  extensionValues.set(key, parsed);
+  return parsed;
+}
+
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+/** Named curves (RFC 5480, 2.1.1.1) by OID, with OpenSSL's names. */
+const CURVES: Readonly<Record<string, string>> = {
+  '1.2.840.10045.3.1.7': 'prime256v1',
+  '1.3.132.0.34': 'secp384r1',
+  '1.3.132.0.35': 'secp521r1',
+};
+
+/** The named curve of an EC SubjectPublicKeyInfo (RFC 5480), read from its DER. */
+function namedCurveOf(spki: Uint8Array, position: CertPosition): string {
+  let algorithm: string;
+  let parameters: string | null = null;
+  try {
+    const [identifier] = derChildren(spki, readDer(spki, 0));
+    const [oid, params] = derChildren(spki, expectTag(identifier, 0x30, 'SubjectPublicKeyInfo.algorithm'));
+    algorithm = decodeOid(derContent(spki, expectTag(oid, 0x06, 'algorithm OID')));
+    if (params?.tag === 0x06) parameters = decodeOid(derContent(spki, params));
+  } catch (error) {
+    if (error instanceof DerError) throw new CertMalformedError(position, error.message);
+    throw error;
+  }
+  if (algorithm !== EC_PUBLIC_KEY) throw new CertUnsupportedKeyError(position, 'an EC public key', algorithm);
+  const curve = parameters === null ? undefined : CURVES[parameters];
+  if (curve === undefined) throw new CertUnsupportedKeyError(position, 'a named curve P-256, P-384 or P-521', parameters ?? 'explicit parameters');
+  return curve;
+}
+
 interface Skeleton {
   tbs: Uint8Array;
   algorithm: string;
@@ -159,10 +204,13 @@ export function parseCertificate(der: Uint8Array, position: CertPosition): Parse
       if (seen.has(extension.oid)) throw new Error(`extension ${extension.oid} appears twice`);
       seen.add(extension.oid);
       if (extension.oid === id_ce_basicConstraints) {
-        const value = AsnConvert.parse(extension.value, BasicConstraints);
-        basicConstraints = { critical: extension.critical, ca: value.cA, pathLength: value.pathLenConstraint };
+        const value = parseExtensionValue(extension.oid, extension.value, (bytes) => {
+          const parsed = AsnConvert.parse(bytes, BasicConstraints);
+          return { ca: parsed.cA, pathLength: parsed.pathLenConstraint };
+        });
+        basicConstraints = { critical: extension.critical, ...value };
       } else if (extension.oid === id_ce_keyUsage) {
-        keyUsage = AsnConvert.parse(extension.value, KeyUsage).toNumber();
+        keyUsage = parseExtensionValue(extension.oid, extension.value, (bytes) => AsnConvert.parse(bytes, KeyUsage).toNumber());
       } else if (extension.critical && unknownCriticalExtension === null && !UNDERSTOOD_EXTENSIONS.has(extension.oid)) {
         unknownCriticalExtension = extension.oid;
       }
@@ -171,14 +219,13 @@ export function parseCertificate(der: Uint8Array, position: CertPosition): Parse
     throw new CertMalformedError(position, `bad extension: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  const curve = namedCurveOf(skeleton.spki, position);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: Buffer.from(skeleton.spki), format: 'der', type: 'spki' });
   } catch (error) {
     throw new CertUnsupportedKeyError(position, 'an EC public key', error instanceof Error ? error.message : 'unreadable key');
   }
-  const curve = publicKey.asymmetricKeyType === 'ec' ? publicKey.asymmetricKeyDetails?.namedCurve : undefined;
-  if (curve === undefined) throw new CertUnsupportedKeyError(position, 'an EC public key', publicKey.asymmetricKeyType ?? 'unknown key type');
 
   return {
     der,

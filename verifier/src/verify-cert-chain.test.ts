@@ -148,9 +148,13 @@ describe('verifyCertChain', () => {
     expect(check(buildChain({ leaf: { extraExtensions: [{ ...extension, critical: false }] } })).curve).to.equal('secp384r1');
   });
 
-  it('refuses a leaf key that is not P-384', () => {
+  it('refuses a leaf key that is not P-384, or not EC at all', () => {
     const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     expect(codeOf(() => check(buildChain({ leafKey: p256 })))).to.equal('ATTESTATION_CERT_UNSUPPORTED_KEY');
+    const ed25519 = generateKeyPairSync('ed25519');
+    expect(codeOf(() => check(buildChain({ leafKey: ed25519 })))).to.equal('ATTESTATION_CERT_UNSUPPORTED_KEY');
+    const secp256k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    expect(codeOf(() => check(buildChain({ leafKey: secp256k1 })))).to.equal('ATTESTATION_CERT_UNSUPPORTED_KEY');
   });
 
   it('refuses certificates that are not DER X.509', () => {
