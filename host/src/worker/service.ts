@@ -1,0 +1,109 @@
+// The whole host service in one call: the HTTP API, the enclave channel client, the chain
+// writer and the scoring worker, wired so that every enclave boot registers its new signer
+// (for the approved measurement only) before any file is scored under it.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ChannelAddress } from '@audata/wire';
+import { manifestDomain } from '@audata/wire';
+import { ViemChainWriter, type ChainWriterParams } from '../chain/chain-writer.ts';
+import type { HostConfig } from '../config.ts';
+import { ChannelEnclaveClient, sealedKeyStore, type BootInfo } from '../enclave-client.ts';
+import { startHost, type Host } from '../host.ts';
+import type { Listening } from '../listen.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { StepOutcome } from '../queue/worker.ts';
+import { ScoringWorker } from './scoring-worker.ts';
+
+export interface ServiceParams {
+  config: HostConfig;
+  enclaveAddress: ChannelAddress;
+  chain: ChainWriterParams;
+  logger?: Logger;
+  workerId?: string;
+  onStep?: (outcome: StepOutcome) => void;
+  onBoot?: (boot: BootInfo, registration: { txHash: `0x${string}` }) => void;
+  /** Ciphertext bytes per channel frame (default 1 MiB). */
+  pieceBytes?: number;
+}
+
+export interface Service {
+  host: Host & { listening: Listening };
+  enclave: ChannelEnclaveClient;
+  chain: ViemChainWriter;
+  worker: ScoringWorker;
+  close(): Promise<void>;
+}
+
+export async function startService(params: ServiceParams): Promise<Service> {
+  const logger = params.logger ?? createLogger({ level: params.config.logLevel });
+  const chain = await ViemChainWriter.connect({
+    attestationUri: (sha256) => pathToFileURL(join(params.config.dataDir, 'attestations', `${sha256.slice(2)}.cbor`)).href,
+    ...params.chain,
+  });
+  let host: (Host & { listening: Listening }) | undefined;
+  const enclave = new ChannelEnclaveClient({
+    address: params.enclaveAddress,
+    ...(params.pieceBytes === undefined ? {} : { pieceBytes: params.pieceBytes }),
+    sealedKeys: {
+      load: () => (host === undefined ? undefined : sealedKeyStore(host.enclaveState).load()),
+      save: (sealed) => {
+        if (host === undefined) throw new Error('the host store is not open yet');
+        sealedKeyStore(host.enclaveState).save(sealed);
+      },
+    },
+    onBoot: async (boot, attest) => {
+      const document = await attest(new Uint8Array(randomBytes(32)));
+      // Kept where the registry's attestationUri points, so auditors can check the binding later.
+      const sha256 = createHash('sha256').update(document).digest('hex');
+      const dir = join(params.config.dataDir, 'attestations');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${sha256}.cbor`), document);
+      const registration = await chain.registerEnclaveSigner({ document });
+      logger.info('enclave.booted', { signer: boot.signer, genesis: boot.genesis, txHash: registration.txHash });
+      params.onBoot?.(boot, registration);
+    },
+  });
+  host = await startHost(params.config, {
+    enclave,
+    logger,
+    manifestDomain: manifestDomain(chain.publicClient.chain.id, params.chain.contributionRegistry),
+  });
+  try {
+    await enclave.ready();
+  } catch (error) {
+    enclave.close();
+    await closeHost(host);
+    throw error;
+  }
+  const worker = new ScoringWorker({
+    queue: host.queue,
+    contributions: host.contributions,
+    blobs: host.blobs,
+    enclave,
+    chain,
+    logger,
+    workerId: params.workerId ?? `worker-${process.pid}`,
+    ready: () => enclave.ready(),
+    ...(params.onStep === undefined ? {} : { onStep: params.onStep }),
+  });
+  worker.start();
+  const started = host;
+  return {
+    host: started,
+    enclave,
+    chain,
+    worker,
+    async close() {
+      await worker.stop();
+      enclave.close();
+      await closeHost(started);
+    },
+  };
+}
+
+async function closeHost(host: Host & { listening: Listening }): Promise<void> {
+  await host.listening.close();
+  host.close();
+}
