@@ -150,4 +150,19 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     await runtime.handlers['contribution.begin']({ header: json(a.header) }, new Uint8Array(0));
     expect(await fail(runtime.handlers['contribution.begin']({ header: json(b.header) }, new Uint8Array(0)))).to.equal('ENCLAVE_BUSY');
   });
+
+  it('drops an abandoned session, which frees its manifest for a retry', async () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const nsm = createSimulatedNsm({ ca, pcrs: { 0: buildA, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, maxSessions: 1, sessionIdleMs: 1000, now: () => new Date(clock) });
+    const { body } = await runtime.handlers.boot({}, new Uint8Array(0));
+    const a = await contribute(hexToBytes(body.datasetKey), new Uint8Array(100));
+    const json = (h: EnvelopeHeader) => ({ ...h, manifest: { ...h.manifest, createdAt: h.manifest.createdAt.toString() } });
+    const first = await runtime.handlers['contribution.begin']({ header: json(a.header) }, new Uint8Array(0));
+    clock += 2000;
+    const retry = await runtime.handlers['contribution.begin']({ header: json(a.header) }, new Uint8Array(0));
+    expect(await fail(runtime.handlers['contribution.chunk']({ session: first.body.session }, a.ciphertext))).to.equal('ENCLAVE_SESSION_UNKNOWN');
+    await runtime.handlers['contribution.chunk']({ session: retry.body.session }, a.ciphertext);
+    expect((await runtime.handlers['contribution.finish']({ session: retry.body.session }, new Uint8Array(0))).body.audioBytes).to.equal(100);
+  });
 });

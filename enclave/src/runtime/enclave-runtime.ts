@@ -118,6 +118,14 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         if (now().getTime() - session.lastSeen > (params.sessionIdleMs ?? 600_000)) {
           session.queue.end();
           sessions.delete(id);
+          await session.result.then(
+            // Opened but never finished: nothing was scored, so the manifest may come again.
+            (opened) => {
+              sodium.memzero(opened.audio);
+              ledger.delete(opened.manifestHash);
+            },
+            () => undefined,
+          );
         }
       }
       if (sessions.size >= maxSessions) throw new BusyError(maxSessions);

@@ -1,0 +1,27 @@
+import { expect } from 'chai';
+import { readEnclaveConfig } from './config.ts';
+
+const base = { AUDATA_KMS_KEY_ID: 'arn:aws:kms:us-east-1:1:key/k', AUDATA_REGISTRY: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
+
+describe('enclave configuration', () => {
+  it('reads defaults, a TCP address or a Unix socket', () => {
+    const config = readEnclaveConfig(base, '/app');
+    expect(config.listen).to.deep.equal({ host: '127.0.0.1', port: 7100 });
+    expect(config.nsm).to.equal('simulated');
+    expect(config.measurementPath).to.equal('/app/measurement.json');
+    expect(readEnclaveConfig({ ...base, AUDATA_ENCLAVE_LISTEN: '/run/enclave.sock', AUDATA_NSM: 'nitro' }, '/app').listen).to.deep.equal({ path: '/run/enclave.sock' });
+  });
+
+  it('refuses a missing KMS key, a bad registry, address or NSM mode', () => {
+    for (const env of [
+      { AUDATA_REGISTRY: base.AUDATA_REGISTRY },
+      { ...base, AUDATA_REGISTRY: '0x1234' },
+      { ...base, AUDATA_ENCLAVE_LISTEN: 'example.com:80' },
+      { ...base, AUDATA_ENCLAVE_LISTEN: '127.0.0.1:70000' },
+      { ...base, AUDATA_NSM: 'debug' },
+      { ...base, AUDATA_CHAIN_ID: '-1' },
+    ]) {
+      expect(() => readEnclaveConfig(env, '/app'), JSON.stringify(env)).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
+    }
+  });
+});

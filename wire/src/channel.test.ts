@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { ChannelFrameTooLargeError, FrameDecoder, FrameKind, encodeFrame, remoteErrorOf, validateRequest, validateResponse } from './channel.ts';
+
+describe('channel frames', () => {
+  const frame = { kind: FrameKind.request, id: 7, json: { type: 'attestation', nonce: '0x01' }, binary: Uint8Array.of(9, 8, 7) };
+
+  it('decodes frames split at every byte and frames glued together', () => {
+    const bytes = Buffer.concat([encodeFrame(frame), encodeFrame({ ...frame, id: 8 })]);
+    const decoder = new FrameDecoder();
+    const out = [];
+    for (const byte of bytes) out.push(...decoder.push(Uint8Array.of(byte)));
+    expect(out.map((d) => (d.ok ? d.frame.id : -1))).to.deep.equal([7, 8]);
+    const first = out[0]!;
+    expect(first.ok && [...first.frame.binary]).to.deep.equal([9, 8, 7]);
+    expect(new FrameDecoder().push(bytes).length).to.equal(2);
+  });
+
+  it('refuses a declared size above the limit before buffering it', () => {
+    const decoder = new FrameDecoder(100);
+    expect(() => decoder.push(encodeFrame({ ...frame, binary: new Uint8Array(200) }).subarray(0, 4))).to.throw(ChannelFrameTooLargeError);
+  });
+
+  it('validates request and response schemas, refusing unknown fields', () => {
+    expect(validateRequest({ type: 'attestation', nonce: '0x01' })).to.equal('attestation');
+    expect(() => validateRequest({ type: 'attestation', nonce: '0x01', extra: true })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateRequest({ type: 'attestation', nonce: `0x${'00'.repeat(65)}` })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateRequest({ nonce: '0x01' })).to.throw().with.property('code', 'CHANNEL_UNKNOWN_TYPE');
+    expect(() => validateResponse('attestation', { type: 'boot' })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('contribution.chunk', { type: 'contribution.chunk', received: 1.5 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+  });
+
+  it('keeps a remote error code only when it is well formed, and bounds what it carries', () => {
+    const ok = remoteErrorOf({ code: 'ENVELOPE_REPLAYED', message: 'seen', details: { manifestHash: '0x01' } });
+    expect(ok.code).to.equal('ENVELOPE_REPLAYED');
+    const odd = remoteErrorOf({ code: 'rm -rf /', message: 'x'.repeat(5000), details: { nested: { a: 1 }, n: 2 } });
+    expect(odd.code).to.equal('CHANNEL_REMOTE_ERROR');
+    expect(odd.message.length).to.equal(1000);
+    expect(odd.details).to.deep.equal({ n: 2 });
+  });
+});
