@@ -3,7 +3,7 @@
 // 96-byte r || s of P-384, and whose payload is one CBOR map (AWS attestation_process.md, 3.1).
 import { decodeCbor } from './cbor/decode-cbor.ts';
 import { CborMap, CborTagged, describeCbor, type CborValue } from './cbor/types.ts';
-import { CoseMalformedError, PayloadNotMapError, SignatureMalformedError, UnsupportedAlgorithmError, CborMalformedError } from './errors.ts';
+import { CborMalformedError, CoseMalformedError, PayloadNotMapError, SignatureMalformedError, UnsupportedAlgorithmError } from './errors.ts';
 
 const COSE_SIGN1_TAG = 18;
 const ALG = 1;

@@ -1,10 +1,9 @@
 // The trust anchor a verification chains to: the built-in AWS Nitro root G1 unless the caller
 // passes another (e.g. the dev CA's). A root is parsed and checked once, then reused.
 import { createHash } from 'node:crypto';
-import { OptionsInvalidError } from './errors.ts';
+import { OptionsInvalidError, VerifierError } from './errors.ts';
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from './nitro-root.ts';
 import { parseCertificate, type ParsedCertificate } from './parse-certificate.ts';
-import { VerifierError } from './errors.ts';
 
 export interface TrustedRoot {
   der: Uint8Array;

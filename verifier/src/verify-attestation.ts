@@ -1,6 +1,7 @@
 // Verifies an AWS Nitro Enclaves attestation document as an ordered chain of checks (AWS
 // aws-nitro-enclaves-nsm-api docs/attestation_process.md): decode, structure, chain,
 // signature, policy. The first failing check throws its own VerifierError subclass.
+import { createHash } from 'node:crypto';
 import { checkPolicy, isDebugDocument, type AttestationPolicy } from './check-policy.ts';
 import { decodeCoseSign1 } from './decode-cose-sign1.ts';
 import { OptionsInvalidError } from './errors.ts';
@@ -9,7 +10,6 @@ import { awsNitroRoot, certificateDer, loadTrustedRoot, type TrustedRoot } from 
 import { verifyCertChain } from './verify-cert-chain.ts';
 import { verifyCoseSignature } from './verify-cose-signature.ts';
 import { defaultVerifierCache, VerifierCache } from './verifier-cache.ts';
-import { createHash } from 'node:crypto';
 
 export type ExpectedPcrs = ReadonlyMap<number, Uint8Array | string> | Readonly<Record<number, Uint8Array | string>>;
 
@@ -101,6 +101,18 @@ function checkOptions(options: VerifyAttestationOptions): void {
   }
 }
 
+function policyOf(options: VerifyAttestationOptions, expectedPcrs: Map<number, Uint8Array> | undefined): AttestationPolicy {
+  const policy: AttestationPolicy = {};
+  if (expectedPcrs !== undefined) policy.expectedPcrs = expectedPcrs;
+  if (options.allowDebug !== undefined) policy.allowDebug = options.allowDebug;
+  if (options.expectedNonce !== undefined) policy.expectedNonce = options.expectedNonce;
+  if (options.expectedPublicKey !== undefined) policy.expectedPublicKey = options.expectedPublicKey;
+  if (options.expectedUserData !== undefined) policy.expectedUserData = options.expectedUserData;
+  if (options.maxAgeMs !== undefined) policy.maxAgeMs = options.maxAgeMs;
+  if (options.clockToleranceMs !== undefined) policy.clockToleranceMs = options.clockToleranceMs;
+  return policy;
+}
+
 export function verifyAttestation(document: Uint8Array, options: VerifyAttestationOptions = {}): VerifiedAttestation {
   if (!(document instanceof Uint8Array)) throw new OptionsInvalidError('document', 'a Uint8Array', typeof document);
   checkOptions(options);
@@ -114,8 +126,7 @@ export function verifyAttestation(document: Uint8Array, options: VerifyAttestati
   const at = options.at instanceof Date ? options.at : atDocumentTime ? new Date(fields.timestamp) : new Date();
   const leaf = verifyCertChain(fields.certificate, fields.caBundle, { root, at, cache });
   verifyCoseSignature(cose.protectedHeader, cose.payload, cose.signature, leaf.publicKey);
-  const { expectedPcrs: _ignored, ...policy } = options;
-  checkPolicy(fields, { ...policy, ...(expectedPcrs === undefined ? {} : { expectedPcrs }) }, at);
+  checkPolicy(fields, policyOf(options, expectedPcrs), at);
 
   return {
     ...fields,
