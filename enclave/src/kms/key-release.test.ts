@@ -49,6 +49,18 @@ describe('key release', () => {
     expect(await code(openDatasetKey(params(nsmFor(new Uint8Array(48))), genesis.sealed))).to.equal('KMS_REQUEST_FAILED/AccessDeniedException');
   });
 
+  it('enforces further PCR conditions of the policy (kms:RecipientAttestation:PCR<n>)', async () => {
+    const strict = createDevKmsServer({ keyId, masterKey: new Uint8Array(randomBytes(32)), policy: { imageSha384: [Buffer.from(build).toString('hex')], pcrs: { 1: Buffer.from(sha384('another runtime')).toString('hex') } }, attestationRoot: ca.rootPem });
+    strict.listen(0, '127.0.0.1');
+    await once(strict, 'listening');
+    try {
+      const client = new KMSClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(strict.address() as AddressInfo).port}`, credentials: { accessKeyId: 'dev', secretAccessKey: 'dev' }, maxAttempts: 1 });
+      expect(await code(createDatasetKey({ ...params(), kms: client }))).to.equal('KMS_REQUEST_FAILED/AccessDeniedException');
+    } finally {
+      strict.close();
+    }
+  });
+
   it('the key cannot be had without an attested recipient', async () => {
     const genesis = await createDatasetKey(params());
     const direct = kms.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: new Uint8Array(Buffer.from(genesis.sealed.kmsCiphertextBlob, 'base64')) }));
