@@ -18,7 +18,8 @@ const PEM_PATTERN = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERT
 
 /** DER bytes of a certificate given as DER bytes, or PEM text or bytes. */
 export function certificateDer(input: Uint8Array | string): Uint8Array {
-  const text = typeof input === 'string' ? input : input[0] === 0x2d ? Buffer.from(input).toString('latin1') : null;
+  // DER starts with a SEQUENCE (0x30); anything else is read as PEM text.
+  const text = typeof input === 'string' ? input : input[0] === 0x30 ? null : Buffer.from(input).toString('latin1');
   if (text === null) return input as Uint8Array;
   const match = PEM_PATTERN.exec(text);
   if (match === null) throw new OptionsInvalidError('root', 'a PEM or DER certificate', 'text without a PEM CERTIFICATE block');
