@@ -189,7 +189,19 @@ export class StreamingResampler {
     while (centre <= lastCentre) {
       const base = centre - half + 1 - start;
       let acc = 0;
-      if (this.exact) {
+      if (up === 1) {
+        // Integer decimation: the one phase is symmetric about tap H-1 (tap 2H-1 is the
+        // window's zero end), so mirrored samples share a multiply.
+        const last = base + width - 2;
+        let acc2 = 0;
+        let t = 0;
+        for (; t + 1 < half - 1; t += 2) {
+          acc += coefs[t]! * (buffer[base + t]! + buffer[last - t]!);
+          acc2 += coefs[t + 1]! * (buffer[base + t + 1]! + buffer[last - t - 1]!);
+        }
+        for (; t < half - 1; t++) acc += coefs[t]! * (buffer[base + t]! + buffer[last - t]!);
+        acc += acc2 + coefs[half - 1]! * buffer[base + half - 1]!;
+      } else if (this.exact) {
         // Two accumulators, four taps per step: independent chains pipeline better
         // than one (the tap count is always even).
         const row = phase * width;
