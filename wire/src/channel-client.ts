@@ -15,6 +15,7 @@ import {
   type ChannelResponses,
   type RequestType,
 } from './channel.ts';
+import type { EnvelopeHeaderJson } from './envelope.ts';
 
 /** Where the enclave listens: a Unix socket path or a TCP port (loopback in dev; socat bridges vsock in Nitro). */
 export type ChannelAddress = { path: string } | { host?: string; port: number };
@@ -118,4 +119,39 @@ export async function connectChannel(address: ChannelAddress, options: { timeout
       socket.end();
     },
   };
+}
+
+/** Bytes per contribution.chunk: well under the default frame limit. */
+export const DEFAULT_PIECE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Streams one sealed contribution to the enclave (begin, chunks, finish) and returns the
+ * enclave's answer. Pieces of any size are regrouped so no frame exceeds `pieceBytes`.
+ */
+export async function submitContribution(
+  client: ChannelClient,
+  header: EnvelopeHeaderJson,
+  ciphertext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  pieceBytes = DEFAULT_PIECE_BYTES,
+): Promise<ChannelResponses['contribution.finish']> {
+  const { body } = await client.request('contribution.begin', { header });
+  const send = (piece: Uint8Array) => client.request('contribution.chunk', { session: body.session }, piece);
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of ciphertext) {
+    let offset = 0;
+    while (offset < part.length) {
+      const take = Math.min(pieceBytes - size, part.length - offset);
+      pending.push(part.subarray(offset, offset + take));
+      size += take;
+      offset += take;
+      if (size === pieceBytes) {
+        await send(Buffer.concat(pending));
+        pending = [];
+        size = 0;
+      }
+    }
+  }
+  if (size > 0) await send(Buffer.concat(pending));
+  return (await client.request('contribution.finish', { session: body.session })).body;
 }

@@ -7,7 +7,7 @@ import { keccak256, recoverTypedDataAddress, toHex, hexToBytes, type Hex } from 
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { verifyAttestation } from '@audata/verifier';
 import { createDevCa } from '@audata/verifier/dev';
-import { connectChannel, decodeAttestationBinding, proofTypes, registryDomain, type ChannelClient, type EnvelopeHeader } from '@audata/wire';
+import { connectChannel, decodeAttestationBinding, envelopeHeaderToJson, submitContribution, proofTypes, registryDomain, type ChannelClient, type EnvelopeHeader } from '@audata/wire';
 import { sealContribution } from '../../../client/src/envelope/seal.ts';
 import { createChannelServer } from '../channel/server.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
@@ -65,9 +65,9 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
   }
 
   async function upload(client: ChannelClient, header: EnvelopeHeader, ciphertext: Uint8Array, pieceSize = 5000) {
-    const { body } = await client.request('contribution.begin', { header: { ...header, manifest: { ...header.manifest, createdAt: header.manifest.createdAt.toString() } } });
-    for (let at = 0; at < ciphertext.length; at += pieceSize) await client.request('contribution.chunk', { session: body.session }, ciphertext.subarray(at, at + pieceSize));
-    return (await client.request('contribution.finish', { session: body.session })).body;
+    const json = envelopeHeaderToJson(header);
+    // Pieces of odd sizes, regrouped by submitContribution into chunks of pieceSize.
+    return submitContribution(client, json, [ciphertext.subarray(0, 7), ciphertext.subarray(7, 3000), ciphertext.subarray(3000)], pieceSize);
   }
 
   before(async () => {
