@@ -59,6 +59,13 @@ describe('enclave channel', () => {
     client.close();
   });
 
+  it('answers many pipelined requests in order, reading under backpressure', async () => {
+    const client = await connectChannel({ port });
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => client.request('contribution.chunk', { session: 'ab' }, new Uint8Array(i * 1000))));
+    expect(replies.map((r) => r.body.received)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i * 1000));
+    client.close();
+  });
+
   it('carries the enclave error code to the host, and hides internal errors', async () => {
     const client = await connectChannel({ port });
     try {

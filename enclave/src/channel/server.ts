@@ -12,9 +12,13 @@ import {
   isAudataError,
   validateRequest,
   type ChannelRequests,
+  type DecodedFrame,
   type ChannelResponses,
   type RequestType,
 } from '@audata/wire';
+
+/** Decoded frames waiting for their turn on one connection before it stops being read. */
+const MAX_QUEUED_FRAMES = 4;
 
 export interface HandlerResult<T extends RequestType> {
   body: ChannelResponses[T];
@@ -41,6 +45,7 @@ function serveConnection(socket: Socket, options: ChannelServerOptions): void {
   const decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
   // Requests on one connection are answered in order, so a chunked upload stays in sequence.
   let queue: Promise<void> = Promise.resolve();
+  let waiting = 0;
   const send = (kind: FrameKind, id: number, json: Record<string, unknown>, binary: Uint8Array = new Uint8Array(0)) => {
     if (!socket.destroyed) socket.write(encodeFrame({ kind, id, json, binary }));
   };
@@ -64,22 +69,34 @@ function serveConnection(socket: Socket, options: ChannelServerOptions): void {
       return;
     }
     for (const decoded of frames) {
+      // Backpressure: a peer that pipelines faster than the enclave answers stops being read,
+      // so queued frames (up to the frame limit each) cannot pile up in memory.
+      waiting += 1;
+      if (waiting >= MAX_QUEUED_FRAMES) socket.pause();
       queue = queue.then(async () => {
-        if (!decoded.ok) return sendError(decoded.id, decoded.error);
-        const { frame } = decoded;
-        if (frame.kind !== FrameKind.request) {
-          return sendError(frame.id, new ChannelFrameMalformedError(`the enclave accepts requests only, received kind ${frame.kind}`));
-        }
         try {
-          const type = validateRequest(frame.json);
-          const { type: _, ...body } = frame.json;
-          const handler = options.handlers[type] as (body: unknown, binary: Uint8Array) => Promise<HandlerResult<RequestType>>;
-          const result = await handler(body, frame.binary);
-          send(FrameKind.response, frame.id, { type, ...result.body }, result.binary);
-        } catch (error) {
-          sendError(frame.id, error);
+          await handle(decoded);
+        } finally {
+          waiting -= 1;
+          if (waiting < MAX_QUEUED_FRAMES && socket.isPaused()) socket.resume();
         }
       });
     }
   });
+  const handle = async (decoded: DecodedFrame) => {
+    if (!decoded.ok) return sendError(decoded.id, decoded.error);
+    const { frame } = decoded;
+    if (frame.kind !== FrameKind.request) {
+      return sendError(frame.id, new ChannelFrameMalformedError(`the enclave accepts requests only, received kind ${frame.kind}`));
+    }
+    try {
+      const type = validateRequest(frame.json);
+      const { type: _, ...body } = frame.json;
+      const handler = options.handlers[type] as (body: unknown, binary: Uint8Array) => Promise<HandlerResult<RequestType>>;
+      const result = await handler(body, frame.binary);
+      send(FrameKind.response, frame.id, { type, ...result.body }, result.binary);
+    } catch (error) {
+      sendError(frame.id, error);
+    }
+  };
 }
