@@ -58,3 +58,23 @@ export async function cpuSecondsAsync(body: () => Promise<unknown>): Promise<num
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1e6;
 }
+
+/**
+ * CPU nanoseconds per element of a plain multiply-add loop over Float32Arrays, measured
+ * now: a yardstick for how fast this machine is at the moment the figures are taken.
+ */
+export function multiplyAddNanoseconds(): number {
+  const a = new Float32Array(1 << 16).map((_, i) => Math.sin(i));
+  const b = new Float32Array(1 << 16).map((_, i) => Math.cos(i));
+  let sink = 0;
+  const rounds = 200;
+  const seconds = cpuSeconds(() => {
+    for (let r = 0; r < rounds; r++) {
+      let acc = 0;
+      for (let i = 0; i < a.length; i++) acc += a[i]! * b[i]!;
+      sink += acc;
+    }
+  });
+  if (Number.isNaN(sink)) throw new Error('unreachable');
+  return (seconds * 1e9) / (rounds * a.length);
+}

@@ -257,6 +257,18 @@ function radix5(stage: Stage, x: Float64Array, y: Float64Array): void {
       const os = 2 * s;
       y[o] = a0r + t1r + t2r;
       y[o + 1] = a0i + t1i + t2i;
+      if (p === 0) {
+        // Every twiddle of p = 0 is 1 (the whole last stage, where m = 1).
+        y[o + os] = b1r;
+        y[o + os + 1] = b1i;
+        y[o + 2 * os] = b2r;
+        y[o + 2 * os + 1] = b2i;
+        y[o + 3 * os] = b3r;
+        y[o + 3 * os + 1] = b3i;
+        y[o + 4 * os] = b4r;
+        y[o + 4 * os + 1] = b4i;
+        continue;
+      }
       y[o + os] = b1r * w1r - b1i * w1i;
       y[o + os + 1] = b1r * w1i + b1i * w1r;
       y[o + 2 * os] = b2r * w2r - b2i * w2i;

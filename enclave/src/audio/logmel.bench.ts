@@ -1,6 +1,6 @@
 // Log-mel x-real-time on real speech, beside the straightforward way (a plain DFT per frame
 // and a dense mel matrix multiply) measured in the same run, and the ratio between them.
-import { cpuSeconds, loadSpeech, median } from './bench-speech.ts';
+import { cpuSeconds, loadSpeech, median, multiplyAddNanoseconds } from './bench-speech.ts';
 import { logMelSpectrogram, periodicHann, type LogMelSpectrogram, type MelBands } from './logmel.ts';
 import { slaneyMelFilterBank } from './mel-filters.ts';
 
@@ -58,6 +58,7 @@ const SPEECH_SECONDS = 300;
 const NAIVE_SECONDS = 10;
 const { samples, source } = await loadSpeech(SPEECH_SECONDS);
 const excerpt = samples.subarray(0, NAIVE_SECONDS * 16000);
+console.log(`machine yardstick: a plain multiply-add loop takes ${multiplyAddNanoseconds().toFixed(2)} ns of CPU per element now`);
 console.log(`speech: ${SPEECH_SECONDS} s from ${source}; x real time = audio seconds / CPU seconds of this process, one core; median of 5 interleaved runs\n`);
 console.log('| bands | ours (x real time) | straightforward (x real time) | ratio | max |ours - straightforward| |');
 console.log('|---|---|---|---|---|');

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSecondsAsync, loadSpeech, median } from '../bench-speech.ts';
+import { cpuSecondsAsync, loadSpeech, median, multiplyAddNanoseconds } from '../bench-speech.ts';
 import { resample } from '../resample.ts';
 import { encodeWav } from './encode-wav.ts';
 import { decodeAudio } from './index.ts';
@@ -44,6 +44,7 @@ try {
     console.log('(opusenc not installed: no Ogg Opus row)');
   }
   const haveSox = has('sox');
+  console.log(`machine yardstick: a plain multiply-add loop takes ${multiplyAddNanoseconds().toFixed(2)} ns of CPU per element now`);
   console.log(`speech: ${SECONDS} s from ${source}; x real time = audio seconds / CPU seconds, one core; median of 3\n`);
   console.log('| input | ours: decode + resample to 16 kHz mono (x real time) | native tool, same job (x real time) | ours / native |');
   console.log('|---|---|---|---|');
