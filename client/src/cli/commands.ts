@@ -9,6 +9,9 @@ export interface CommandEntry {
 }
 
 export const commands: Record<string, CommandEntry> = {
+  contribute: { summary: 'Seal recordings for the attested enclave, upload them, print their proofs', load: async () => (await import('./contribute.ts')).contribute },
+  proof: { summary: "Audit a file's proof from the chain and the attestation alone", load: async () => (await import('./proof.ts')).proof },
+  revoke: { summary: 'Withdraw one of your recorded files from later jobs', load: async () => (await import('./revoke.ts')).revoke },
   'verify-attestation': { summary: 'Verify an AWS Nitro attestation document', load: async () => (await import('@audata/verifier/cli')).verifyAttestationCommand },
   privacy: { summary: 'Privacy accounting: epsilon of DP-SGD steps', load: async () => (await import('@audata/enclave/cli/privacy')).privacy },
   features: { summary: 'Audio features: Whisper-compatible log-mel of a file', load: async () => (await import('@audata/enclave/cli/features')).features },

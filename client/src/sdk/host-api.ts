@@ -1,0 +1,108 @@
+// The host's HTTP API as the client uses it (host/openapi.yaml). The host is untrusted: what it
+// returns is either checked (attestation documents) or only used to find things on chain.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { bytesToHex, type Hex } from 'viem';
+import type { EnvelopeHeader } from '@audata/wire';
+import { HostRequestError, ProofNotReadyError } from './errors.ts';
+
+export interface ContributionStatus {
+  fileId: Hex;
+  status: 'queued' | 'leased' | 'scored' | 'submitted' | 'failed';
+  errorCode: string | null;
+  txHash: Hex | null;
+}
+
+async function failure(what: string, response: Response): Promise<HostRequestError> {
+  let code = 'UNKNOWN';
+  let message = response.statusText;
+  try {
+    const body = (await response.json()) as { error?: { code?: string; message?: string } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new HostRequestError(what, response.status, code, message);
+}
+
+export class HostApi {
+  constructor(readonly baseUrl: string, readonly fetchImpl: typeof fetch = fetch) {}
+
+  async attestation(nonce: Uint8Array): Promise<Uint8Array> {
+    const response = await this.fetchImpl(`${this.baseUrl}/v1/attestation?nonce=${bytesToHex(nonce).slice(2)}`);
+    if (!response.ok) throw await failure('Fetching the attestation', response);
+    const body = (await response.json()) as { document?: unknown };
+    if (typeof body.document !== 'string') throw new HostRequestError('Fetching the attestation', response.status, 'NO_DOCUMENT', 'the answer has no document');
+    return new Uint8Array(Buffer.from(body.document, 'base64'));
+  }
+
+  /** Streams the ciphertext with its envelope headers; `onProgress` gets the bytes sent so far. */
+  upload(header: EnvelopeHeader, ciphertext: readonly Uint8Array[], onProgress?: (sent: number, total: number) => void): Promise<{ status: number; body: ContributionStatus }> {
+    const total = ciphertext.reduce((n, c) => n + c.length, 0);
+    const url = new URL(`${this.baseUrl}/v1/contributions`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(total),
+          'audata-manifest': Buffer.from(JSON.stringify({ ...header.manifest, createdAt: header.manifest.createdAt.toString() })).toString('base64url'),
+          'audata-manifest-signature': header.signature,
+          'audata-sealed-key': Buffer.from(header.sealedKey.slice(2), 'hex').toString('base64'),
+        },
+      });
+      req.once('error', (error) => reject(new HostRequestError('Uploading', 0, 'NETWORK', error.message)));
+      req.once('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = {};
+          }
+          const status = res.statusCode ?? 0;
+          if (status !== 200 && status !== 201) {
+            const error = (body as { error?: { code?: string; message?: string } }).error;
+            reject(new HostRequestError('Uploading', status, error?.code ?? 'UNKNOWN', error?.message ?? text.slice(0, 200)));
+          } else resolve({ status, body: body as ContributionStatus });
+        });
+      });
+      let sent = 0;
+      const pump = (index: number) => {
+        if (index === ciphertext.length) return void req.end();
+        const piece = ciphertext[index]!;
+        sent += piece.length;
+        const more = req.write(piece);
+        onProgress?.(sent, total);
+        if (more) pump(index + 1);
+        else req.once('drain', () => pump(index + 1));
+      };
+      pump(0);
+    });
+  }
+
+  async status(fileId: Hex): Promise<ContributionStatus> {
+    const response = await this.fetchImpl(`${this.baseUrl}/v1/contributions/${fileId}`);
+    if (!response.ok) throw await failure('Reading the contribution status', response);
+    return (await response.json()) as ContributionStatus;
+  }
+
+  /** Polls until the host reports the proof on chain; a failed file throws at once. */
+  async waitForSubmission(fileId: Hex, options: { timeoutMs?: number; intervalMs?: number; onState?: (state: string) => void } = {}): Promise<ContributionStatus> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    let last = '';
+    for (;;) {
+      const status = await this.status(fileId);
+      if (status.status !== last) options.onState?.((last = status.status));
+      if (status.status === 'submitted') return status;
+      if (status.status === 'failed') throw new ProofNotReadyError(fileId, status.status, status.errorCode);
+      if (Date.now() > deadline) throw new ProofNotReadyError(fileId, status.status, status.errorCode);
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+    }
+  }
+}
