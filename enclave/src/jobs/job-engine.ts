@@ -1,0 +1,312 @@
+// Runs buyers' jobs inside the enclave from submission to receipt: reads the policy and the
+// escrow from the chain, refuses anything outside them, selects files (never a revoked
+// one), runs the job kind, seals every release to the buyer, logs job start, each release
+// and the receipt in the audit log, and signs a receipt whose shares pay the contributors
+// whose files were actually used.
+import { createHash } from 'node:crypto';
+import type { Address, Hex } from 'viem';
+import type { AuditLog } from '../audit/log.ts';
+import type { LogMelFeatures } from '../feature-store/feature-store.ts';
+import { PrivacyLedger, type LedgerStorage } from '../privacy/ledger.ts';
+import type { EnclaveSigner, SigningTarget } from '../signing/enclave-signer.ts';
+import { capContributions, releaseAggregates, type AggregatePolicy } from './aggregates.ts';
+import { JobParameterError } from './errors.ts';
+import { runFeaturesJob, type EmbeddingModel } from './features-job.ts';
+import { privateGradientStep, type ExampleSet, type GradientModel } from './gradient-step.ts';
+import { JobBudgetExhaustedError, JobNoFilesError, JobStateError } from './job-errors.ts';
+import { checkModel, featuresJobIo, gradientJobIo, DEFAULT_MODEL_LIMITS, type ModelLimits } from './model-check.ts';
+import { ModelRunner, DEFAULT_RUNNER_LIMITS, type RunnerLimits } from './model-runner.ts';
+import { authorizeJob, policyBudget, POLICY_EPSILON_SCALE, type JobKind, type JobRequest, type Policy } from './policy.ts';
+import type { PolicySource } from './policy-source.ts';
+import type { RandomStream } from './random.ts';
+import { signJobReceipt, type SignedJobReceipt, type UsedFile } from './receipt.ts';
+import { encodeRelease, sealToBuyer } from './seal.ts';
+import { selectFiles, type CatalogueFile } from './selection.ts';
+
+export interface FeaturesJobParams {
+  melBands: number;
+  embedding: number;
+}
+
+export interface GradientJobParams {
+  /** D: the log-mel band count; each example is the file's mean log-mel over frames. */
+  melBands: number;
+  /** Class labels (language tags) in the model's output order; files in other languages are not examples. */
+  classes: string[];
+  parameters: number;
+}
+
+/**
+ * An aggregates job carries no ONNX model: its "model" bytes are the UTF-8 JSON of its
+ * AggregatePolicy, so the policy's model hash approves the exact query (bins, caps, epsilon).
+ */
+export type AggregatesJobParams = AggregatePolicy;
+
+export interface JobSubmission {
+  jobId: Hex;
+  policyId: bigint;
+  buyer: Address;
+  kind: JobKind;
+  model: Uint8Array;
+  /** The buyer's X25519 public key; every release is sealed to it. */
+  buyerKey: Uint8Array;
+  params?: FeaturesJobParams | GradientJobParams;
+}
+
+export interface StepRequest {
+  parameters: Float32Array;
+  sampleRate: number;
+  noiseMultiplier: number;
+  clipNorm: number;
+  chunkSize?: number;
+}
+
+export interface SealedRelease {
+  sealed: Uint8Array;
+  epsilonSpent: number;
+}
+
+interface RunningModel extends GradientModel, EmbeddingModel {
+  close(): Promise<void>;
+}
+
+export interface JobEngineDeps {
+  source: PolicySource;
+  /** The enclave's scored files. */
+  catalogue: () => Iterable<CatalogueFile>;
+  /** A file's log-mel features (the encrypted feature store, computing on a miss). */
+  features: (file: CatalogueFile) => Promise<LogMelFeatures>;
+  ledgerStorage: LedgerStorage;
+  signer: Pick<EnclaveSigner, 'signReceipt'>;
+  /** Where receipts settle: this chain's JobEscrow. */
+  escrow: SigningTarget;
+  audit: Pick<AuditLog, 'append'>;
+  random: RandomStream;
+  /** Unix seconds (the enclave's clock; in tests the chain's). */
+  now?: () => bigint | Promise<bigint>;
+  receiptTtlSeconds?: bigint;
+  modelLimits?: ModelLimits;
+  startModel?: (bytes: Uint8Array) => Promise<RunningModel>;
+  runnerLimits?: RunnerLimits;
+}
+
+interface Job {
+  submission: JobSubmission;
+  request: JobRequest;
+  policy: Policy;
+  ledger: PrivacyLedger;
+  epsilonBefore: number;
+  files: CatalogueFile[];
+  model: RunningModel | undefined;
+  used: Map<string, CatalogueFile>;
+  releases: Uint8Array[];
+  aggregatesEpsilon: number;
+  steps: number;
+  done: boolean;
+}
+
+const sha256Hex = (bytes: Uint8Array): Hex => `0x${createHash('sha256').update(bytes).digest('hex')}`;
+
+function meanOverFrames(mel: LogMelFeatures, out: Float32Array, offset: number): void {
+  for (let m = 0; m < mel.nMels; m++) {
+    let sum = 0;
+    for (let t = 0; t < mel.frames; t++) sum += mel.data[t * mel.nMels + m]!;
+    out[offset + m] = sum / mel.frames;
+  }
+}
+
+function parseAggregatesSpec(model: Uint8Array): AggregatePolicy {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(model)) as AggregatePolicy;
+  } catch {
+    throw new JobParameterError('model', 'the UTF-8 JSON of the aggregates parameters', `${model.length} bytes that do not parse`);
+  }
+}
+
+export class JobEngine {
+  readonly #deps: JobEngineDeps;
+  readonly #jobs = new Map<string, Job>();
+  readonly #now: () => bigint | Promise<bigint>;
+
+  constructor(deps: JobEngineDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => BigInt(Math.floor(Date.now() / 1000)));
+  }
+
+  async #authorize(request: JobRequest): Promise<{ policy: Policy; ledger: PrivacyLedger }> {
+    const policy = await this.#deps.source.policy(request.policyId);
+    const escrow = await this.#deps.source.escrow(request.jobId, request.policyId);
+    const ledger = await PrivacyLedger.open(this.#deps.ledgerStorage, { policyId: policy.id.toString(), buyer: request.buyer, budget: policyBudget(policy) });
+    authorizeJob(request, policy, escrow, await this.#now(), ledger.spent().epsilon);
+    return { policy, ledger };
+  }
+
+  /** Checks the job against its policy and the chain, selects its files and logs its start. Returns the number of files. */
+  async submit(submission: JobSubmission): Promise<{ files: number }> {
+    const key = submission.jobId.toLowerCase();
+    if (this.#jobs.has(key)) throw new JobStateError(submission.jobId, 'new', 'already submitted');
+    const request: JobRequest = { jobId: submission.jobId, policyId: submission.policyId, buyer: submission.buyer, kind: submission.kind, modelHash: sha256Hex(submission.model) };
+    const { policy, ledger } = await this.#authorize(request);
+    if (submission.buyerKey.length !== 32) throw new JobParameterError('buyerKey', '32 bytes (X25519)', submission.buyerKey.length);
+    // Static model checks before anything touches data; the model process starts only for a passing model.
+    let model: RunningModel | undefined;
+    if (submission.kind !== 'aggregates') {
+      const p = submission.params;
+      if (p === undefined) throw new JobParameterError('params', `the ${submission.kind} job parameters`, 'none');
+      const io = submission.kind === 'features' ? featuresJobIo(p as FeaturesJobParams) : gradientJobIo({ parameters: (p as GradientJobParams).parameters, features: p.melBands, classes: (p as GradientJobParams).classes.length });
+      checkModel(submission.model, io, this.#deps.modelLimits ?? DEFAULT_MODEL_LIMITS);
+    } else {
+      parseAggregatesSpec(submission.model);
+    }
+    const selection = await selectFiles(this.#deps.catalogue(), policy, this.#deps.source);
+    if (selection.files.length === 0) throw new JobNoFilesError(policy.id, selection.revoked);
+    if (submission.kind !== 'aggregates') {
+      model = await (this.#deps.startModel ?? ((bytes) => ModelRunner.start(bytes, this.#deps.runnerLimits ?? DEFAULT_RUNNER_LIMITS)))(submission.model);
+    }
+    this.#jobs.set(key, {
+      submission,
+      request,
+      policy,
+      ledger,
+      epsilonBefore: ledger.spent().epsilon,
+      files: selection.files,
+      model,
+      used: new Map(),
+      releases: [],
+      aggregatesEpsilon: 0,
+      steps: 0,
+      done: false,
+    });
+    await this.#deps.audit.append(
+      'job-start',
+      JSON.stringify({ jobId: request.jobId, policyId: policy.id.toString(), buyer: request.buyer, kind: request.kind, modelHash: request.modelHash, files: selection.files.length }),
+    );
+    return { files: selection.files.length };
+  }
+
+  #job(jobId: Hex, kind: JobKind | undefined): Job {
+    const job = this.#jobs.get(jobId.toLowerCase());
+    if (job === undefined) throw new JobStateError(jobId, 'submitted', 'unknown');
+    if (job.done) throw new JobStateError(jobId, 'running', 'finished');
+    if (kind !== undefined && job.submission.kind !== kind) throw new JobStateError(jobId, `a ${kind} job`, `a ${job.submission.kind} job`);
+    return job;
+  }
+
+  /** Re-reads policy, escrow and revocations, so a step never runs after a retirement, pause or revocation. */
+  async #refresh(job: Job): Promise<void> {
+    const { policy, ledger } = await this.#authorize(job.request);
+    job.policy = policy;
+    job.ledger = ledger;
+    const revoked = await this.#deps.source.revoked(job.files.map((f) => f.fileId));
+    if (revoked.size > 0) {
+      const gone = new Set([...revoked].map((id) => id.toLowerCase()));
+      job.files = job.files.filter((f) => !gone.has(f.fileId.toLowerCase()));
+    }
+    if (job.files.length === 0) throw new JobNoFilesError(policy.id, revoked.size);
+  }
+
+  async #release(job: Job, value: unknown): Promise<Uint8Array> {
+    const sealed = await sealToBuyer(encodeRelease(value), job.submission.buyerKey);
+    job.releases.push(sealed);
+    await this.#deps.audit.append('release', sealed);
+    return sealed;
+  }
+
+  /** A features job: the approved model over every selected file's cached features, one sealed release. */
+  async runFeatures(jobId: Hex): Promise<SealedRelease> {
+    const job = this.#job(jobId, 'features');
+    if (job.releases.length > 0) throw new JobStateError(jobId, 'not yet run', 'already run');
+    await this.#refresh(job);
+    const { release, used } = await runFeaturesJob({ model: job.model!, features: this.#deps.features }, job.files, job.submission.params as FeaturesJobParams);
+    for (const f of used) job.used.set(f.fileId.toLowerCase(), f);
+    return { sealed: await this.#release(job, release), epsilonSpent: 0 };
+  }
+
+  /** An aggregates job: noisy dataset-card statistics over the selected files, charged its epsilon up front. */
+  async runAggregates(jobId: Hex): Promise<SealedRelease> {
+    const job = this.#job(jobId, 'aggregates');
+    if (job.releases.length > 0) throw new JobStateError(jobId, 'not yet run', 'already run');
+    await this.#refresh(job);
+    const spec = parseAggregatesSpec(job.submission.model);
+    const escrow = await this.#deps.source.escrow(job.request.jobId, job.policy.id);
+    // Pure-DP spend is not an RDP step, so it is charged by basic composition against
+    // everything already spent: the ledger's DP-SGD spend plus what the chain has settled.
+    const budget = policyBudget(job.policy).epsilon;
+    const spent = job.ledger.spent().epsilon + Number(escrow.policyEpsilonSpent) / POLICY_EPSILON_SCALE;
+    if (!(spec.epsilon > 0) || spent + spec.epsilon > budget) throw new JobBudgetExhaustedError(job.policy.id, spent + spec.epsilon, budget);
+    const files = job.files.map((f) => ({ fileId: f.fileId, contributor: f.contributor, durationSec: f.durationSec, score: f.score / 10_000, language: f.language }));
+    const release = releaseAggregates(files, spec, this.#deps.random);
+    const kept = new Set(capContributions(files, spec).map((f) => f.fileId.toLowerCase()));
+    for (const f of job.files) if (kept.has(f.fileId.toLowerCase())) job.used.set(f.fileId.toLowerCase(), f);
+    job.aggregatesEpsilon = spec.epsilon;
+    return { sealed: await this.#release(job, { kind: 'aggregates', ...release }), epsilonSpent: spec.epsilon };
+  }
+
+  /**
+   * One DP-SGD step of a gradient job: the buyer's parameters in, one noisy gradient sum
+   * sealed to the buyer out. The ledger refuses a step past the budget before any data is read.
+   */
+  async gradientStep(jobId: Hex, step: StepRequest): Promise<SealedRelease & { examples: number }> {
+    const job = this.#job(jobId, 'gradients');
+    await this.#refresh(job);
+    const params = job.submission.params as GradientJobParams;
+    if (step.parameters.length !== params.parameters) throw new JobParameterError('parameters', `${params.parameters} values`, step.parameters.length);
+    const examples = await this.#examples(job, params);
+    const result = await privateGradientStep(
+      { model: job.model!, ledger: job.ledger, random: this.#deps.random },
+      examples.set,
+      { parameters: step.parameters, sampleRate: step.sampleRate, noiseMultiplier: step.noiseMultiplier, clipNorm: step.clipNorm, chunkSize: step.chunkSize ?? 256 },
+    );
+    for (const index of result.used) {
+      const file = examples.files[index]!;
+      job.used.set(file.fileId.toLowerCase(), file);
+    }
+    job.steps += 1;
+    const sealed = await this.#release(job, { kind: 'gradient-step', step: job.steps, noisySum: Array.from(result.noisySum), epsilonSpent: result.epsilonSpent });
+    return { sealed, epsilonSpent: result.epsilonSpent, examples: examples.set.count };
+  }
+
+  async #examples(job: Job, params: GradientJobParams): Promise<{ set: ExampleSet; files: CatalogueFile[] }> {
+    const classOf = new Map(params.classes.map((c, k) => [c.toLowerCase(), k]));
+    const D = params.melBands;
+    const K = params.classes.length;
+    const files: CatalogueFile[] = [];
+    const mels: LogMelFeatures[] = [];
+    for (const file of job.files) {
+      if (!classOf.has(file.language.toLowerCase())) continue;
+      const mel = await this.#deps.features(file);
+      if (mel.nMels !== D || mel.frames < 1) continue;
+      files.push(file);
+      mels.push(mel);
+    }
+    const features = new Float32Array(files.length * D);
+    const labels = new Float32Array(files.length * K);
+    files.forEach((file, i) => {
+      meanOverFrames(mels[i]!, features, i * D);
+      labels[i * K + classOf.get(file.language.toLowerCase())!] = 1;
+    });
+    return { set: { count: files.length, features, featureDim: D, labels, classes: K }, files };
+  }
+
+  /** Ends the job: stops its model, signs the receipt (shares of the files used, epsilon this job spent) and logs it. */
+  async finish(jobId: Hex): Promise<SignedJobReceipt> {
+    const job = this.#job(jobId, undefined);
+    job.done = true;
+    await job.model?.close();
+    const epsilonSpent = job.submission.kind === 'gradients' ? Math.max(0, job.ledger.spent().epsilon - job.epsilonBefore) : job.aggregatesEpsilon;
+    const used: UsedFile[] = [...job.used.values()].map((f) => ({ contributor: f.contributor, score: f.score }));
+    const signed = await signJobReceipt(this.#deps.signer, this.#deps.escrow, {
+      jobId: job.request.jobId,
+      policyId: job.policy.id,
+      buyer: job.request.buyer,
+      modelHash: job.request.modelHash,
+      price: job.policy.price,
+      used,
+      epsilonSpent,
+      releases: job.releases,
+      deadline: (await this.#now()) + (this.#deps.receiptTtlSeconds ?? 86_400n),
+    });
+    await this.#deps.audit.append('receipt', JSON.stringify({ ...signed.receipt, policyId: signed.receipt.policyId.toString(), epsilonSpent: signed.receipt.epsilonSpent.toString(), deadline: signed.receipt.deadline.toString(), signature: signed.signature }));
+    return signed;
+  }
+}
