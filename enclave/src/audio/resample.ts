@@ -189,9 +189,9 @@ export class StreamingResampler {
     while (centre <= lastCentre) {
       const base = centre - half + 1 - start;
       let acc = 0;
-      if (up === 1) {
-        // Integer decimation: the one phase is symmetric about tap H-1 (tap 2H-1 is the
-        // window's zero end), so mirrored samples share a multiply.
+      if (this.exact && phase === 0) {
+        // Phase 0 is symmetric about tap H-1 (tap 2H-1 is the window's zero end), so
+        // mirrored samples share a multiply. Every output of an integer decimation is phase 0.
         const last = base + width - 2;
         let acc2 = 0;
         let t = 0;
@@ -201,6 +201,18 @@ export class StreamingResampler {
         }
         for (; t < half - 1; t++) acc += coefs[t]! * (buffer[base + t]! + buffer[last - t]!);
         acc += acc2 + coefs[half - 1]! * buffer[base + half - 1]!;
+      } else if (this.exact && 2 * phase === up) {
+        // The half-way phase (even L, e.g. 8 kHz to 16 kHz) is symmetric about H - 1/2.
+        const row = phase * width;
+        const last = base + width - 1;
+        let acc2 = 0;
+        let t = 0;
+        for (; t + 1 < half; t += 2) {
+          acc += coefs[row + t]! * (buffer[base + t]! + buffer[last - t]!);
+          acc2 += coefs[row + t + 1]! * (buffer[base + t + 1]! + buffer[last - t - 1]!);
+        }
+        for (; t < half; t++) acc += coefs[row + t]! * (buffer[base + t]! + buffer[last - t]!);
+        acc += acc2;
       } else if (this.exact) {
         // Two accumulators, four taps per step: independent chains pipeline better
         // than one (the tap count is always even).
