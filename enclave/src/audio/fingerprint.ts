@@ -4,7 +4,7 @@
 // frames. Differences of log energies cancel gain; long, heavily overlapping windows make the
 // bits survive codecs, resampling and trimming at any sample offset. It reads the log-mel the
 // pipeline computes anyway, so it costs almost nothing on top.
-import type { MelFrames } from './quality.ts';
+import { melPower, type MelFrames } from './quality.ts';
 
 export const FINGERPRINT_VERSION = 1;
 
@@ -39,9 +39,10 @@ function bandGroups(p: FingerprintParams): Int32Array {
   return starts;
 }
 
-export function fingerprint(mel: MelFrames, params: Partial<FingerprintParams> = {}): Fingerprint {
+/** `linear` is melPower(mel), passed in when the caller has it already. */
+export function fingerprint(mel: MelFrames, params: Partial<FingerprintParams> = {}, linear: Float32Array = melPower(mel)): Fingerprint {
   const p = { ...DEFAULT_FINGERPRINT, ...params };
-  const { nMels, frames, data } = mel;
+  const { nMels, frames } = mel;
   const groups = bandGroups(p);
   const count = frames >= p.windowFrames ? Math.floor((frames - p.windowFrames) / p.hopFrames) + 1 : 0;
   // Per log-mel frame, linear power in each of the 33 groups.
@@ -50,7 +51,7 @@ export function fingerprint(mel: MelFrames, params: Partial<FingerprintParams> =
     const row = f * nMels;
     for (let g = 0; g < 33; g += 1) {
       let s = 0;
-      for (let m = groups[g]!; m < groups[g + 1]!; m += 1) s += 10 ** (4 * data[row + m]! - 4);
+      for (let m = groups[g]!; m < groups[g + 1]!; m += 1) s += linear[row + m]!;
       framePower[f * 33 + g] = s;
     }
   }

@@ -34,7 +34,7 @@ console.log('x real time = audio seconds / CPU seconds of this process; ORT intr
 // Decode + resample, from an 8 kHz 16-bit WAV as the asterisk prompts ship.
 const wav8k = encodeWav([resample(samples, 16000, 8000)], { sampleRate: 8000, encoding: 'pcm', bitsPerSample: 16 });
 await scoreRecording(samples.subarray(0, 160000), { vad, index: null, ownership: 1 }); // warm-up
-await scoreRecording(samples.subarray(0, 160000), { vad, index: null, ownership: 1, logMel: (s) => naiveLogMel(s), config: { vad: { maxLanes: 1 } } });
+await scoreRecording(samples.subarray(0, 160000), { vad, index: null, ownership: 1, logMel: (s) => naiveLogMel(s), config: { vad: { maxLanes: 1, window: 512 } } });
 
 const stages: (Stage | 'decode')[] = ['decode', 'vad', 'logmel', 'quality', 'fingerprint', 'uniqueness', 'authenticity', 'score'];
 const ours: Record<string, number[]> = {};
@@ -47,7 +47,7 @@ let last: Awaited<ReturnType<typeof scoreRecording>> | undefined;
 for (let run = 0; run < RUNS; run += 1) {
   for (const [label, table, options] of [
     ['ours', ours, {}],
-    ['straightforward', straightforward, { logMel: (s: Float32Array) => naiveLogMel(s), config: { vad: { maxLanes: 1 } } }],
+    ['straightforward', straightforward, { logMel: (s: Float32Array) => naiveLogMel(s), config: { vad: { maxLanes: 1, window: 512 } } }],
   ] as const) {
     const t0 = cpuNow();
     const decoded = await decodeAudio(wav8k);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFixture, seededRandom, sine, whiteNoise } from './score-fixtures.ts';
-import { wadaGToDb, wadaSnr, WADA_SNR_MAX_DB, WADA_SNR_MIN_DB } from './snr.ts';
+import { fastLn, wadaGToDb, wadaSnr, WADA_SNR_MAX_DB, WADA_SNR_MIN_DB } from './snr.ts';
 
 /** Samples drawn from WADA's own speech model: Gamma(0.4)-distributed magnitude, random sign. */
 function gammaSpeech(n: number, seed: number): Float32Array {
@@ -56,6 +56,15 @@ describe('audio/snr: WADA-SNR (Kim and Stern 2008)', () => {
     const estimates = [0, 5, 10, 15, 20].map((snr) => wadaSnr(mix(other, snr, 40 + snr)));
     estimates.forEach((e, i) => expect(e).to.be.closeTo(i * 5, 5));
     for (let i = 1; i < estimates.length; i += 1) expect(estimates[i]).to.be.greaterThan(estimates[i - 1]! + 2);
+  });
+
+  it('takes logarithms from float bits to 1e-7', () => {
+    const rnd = seededRandom(5);
+    for (let i = 0; i < 10000; i += 1) {
+      const a = Math.fround(10 ** (-12 * rnd()));
+      expect(fastLn(a)).to.be.closeTo(Math.log(a), 1e-7);
+    }
+    for (const a of [1, 0.5, 2 ** -20, Math.fround(Math.SQRT2), 1e-10]) expect(fastLn(Math.fround(a))).to.be.closeTo(Math.log(Math.fround(a)), 1e-7);
   });
 
   it('clamps to the table: noise alone and a pure tone floor at -20 dB, zeros too', () => {

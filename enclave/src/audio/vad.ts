@@ -30,18 +30,22 @@ export interface SileroVadOptions {
 }
 
 export interface VadRunOptions {
+  /**
+   * Samples per model call and lane. 1024 (64 ms) halves the calls of the usual 512 and moves
+   * speech seconds by about 0.3 % on the benchmark corpus; 1536 moves them by 1 %.
+   */
   window?: VadWindow;
   /** Upper bound on parallel lanes (batch size of one ORT call). */
   maxLanes?: number;
   /**
-   * Windows each lane runs before its own range, so its state has settled when it starts. The
-   * LSTM remembers for about a second: 32 windows (1 s) keeps lanes within a few decision flips
-   * per thousand windows of the one-stream reference.
+   * Audio each lane runs before its own range, so its state has settled when it starts. The
+   * LSTM remembers for about a second: 1 s keeps lanes within a few decision flips per thousand
+   * windows of the one-stream reference.
    */
-  warmupWindows?: number;
+  warmupSeconds?: number;
 }
 
-export const DEFAULT_VAD_RUN: Required<VadRunOptions> = { window: 512, maxLanes: 64, warmupWindows: 32 };
+export const DEFAULT_VAD_RUN: Required<VadRunOptions> = { window: 1024, maxLanes: 64, warmupSeconds: 1 };
 
 function checkSamples(samples: Float32Array): void {
   // Only a cheap whole-array scan: NaN would silently poison the LSTM state of a lane.
@@ -97,12 +101,13 @@ export class SileroVad {
 
   /**
    * Speech probability of each window (the last one zero-padded), computed with many lanes per
-   * call. Lane k owns a contiguous run of windows and first replays up to `warmupWindows` windows
-   * before it, whose outputs are dropped.
+   * call. Lane k owns a contiguous run of windows and first replays up to `warmupSeconds` of
+   * audio before it, whose outputs are dropped.
    */
   async speechProbabilities(samples: Float32Array, options: VadRunOptions = {}): Promise<Float32Array> {
     checkSamples(samples);
-    const { window, maxLanes, warmupWindows } = { ...DEFAULT_VAD_RUN, ...options };
+    const { window, maxLanes, warmupSeconds } = { ...DEFAULT_VAD_RUN, ...options };
+    const warmupWindows = Math.ceil((warmupSeconds * VAD_SAMPLE_RATE) / window);
     const windows = Math.ceil(samples.length / window);
     const probs = new Float32Array(windows);
     if (windows === 0) return probs;
