@@ -98,7 +98,7 @@ describe('JobEngine (fake chain)', function () {
     return { source, audit, engine };
   }
 
-  let keys: sodium.KeyPair;
+  let keys: { publicKey: Uint8Array; privateKey: Uint8Array };
   before(async () => {
     await sodium.ready;
     keys = sodium.crypto_box_keypair();
