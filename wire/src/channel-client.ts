@@ -116,6 +116,7 @@ export async function connectChannel(address: ChannelAddress, options: { timeout
       });
     },
     close() {
+      failAll(new ChannelClosedError('closed by this side'));
       socket.end();
     },
   };

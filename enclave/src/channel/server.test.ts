@@ -128,7 +128,6 @@ describe('enclave channel', () => {
     const client = await connectChannel({ port: (silent.address() as AddressInfo).port }, { timeoutMs: 50 });
     await client.request('attestation', { nonce: '0x01' }).then(() => expect.fail('answered'), (e: AudataError) => expect(e.code).to.equal('CHANNEL_TIMEOUT'));
     client.close();
-    await new Promise((r) => setTimeout(r, 20));
     await client.request('attestation', { nonce: '0x01' }).then(() => expect.fail('answered'), (e: AudataError) => expect(e.code).to.equal('CHANNEL_CLOSED'));
     silent.close();
     await connectChannel({ port: 1 }).then(() => expect.fail('connected'), (e: AudataError) => expect(e.code).to.equal('CHANNEL_CLOSED'));
