@@ -5,7 +5,7 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 
 STAMP := node_modules/.install-stamp
 
-.PHONY: install test typecheck run bench clean measure enclave-image
+.PHONY: install test typecheck run bench bench-data clean measure enclave-image
 
 install: $(STAMP)
 
@@ -25,8 +25,18 @@ run: install
 	npx tsx scripts/run.ts
 
 ## bench: every benchmark (*.bench.ts), one after another; BENCH=word runs the matching ones
-bench: install
+bench: install bench-data
 	npx tsx scripts/bench.ts $(BENCH)
+
+# Real speech and codecs for the audio benchmarks (Debian packages), installed when missing;
+# without apt the benchmarks fall back to the repository's small fixtures.
+BENCH_DEBS := asterisk-core-sounds-en-wav alsa-utils opus-tools
+bench-data:
+	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo=sudo; \
+	  $$sudo apt-get install -y $$missing || { $$sudo apt-get update && $$sudo apt-get install -y $$missing; } || echo "bench: could not install$$missing"; \
+	fi
 
 clean:
 	rm -rf build .data
