@@ -1,0 +1,70 @@
+// `audata audit verify LOG_FILE`: replays the enclave's hash-chained audit log and checks its
+// links, order, signed heads against the enclave signers and the anchors, offline.
+import { readFileSync } from 'node:fs';
+import { isAddress, type Address } from 'viem';
+import { CliUsageError, EXIT_OK, parseCli, runCliCommand, type CliCommand } from '@audata/wire';
+import { auditDomain, verifyAuditLog, type AuditAnchor, type AuditLogExport } from '@audata/verifier/audit';
+import { JobInputError } from '../jobs/errors.ts';
+
+const USAGE = 'audata audit verify LOG_FILE --signer ADDR [--signer ADDR ...] --chain-id N [--anchors FILE] [--json]';
+/** An audit log is a few hundred bytes per entry; a file far past this is not one to replay. */
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    const bytes = readFileSync(path);
+    if (bytes.length > MAX_FILE_BYTES) throw new JobInputError(`${what} ${path}`, `is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte cap`);
+    text = bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof JobInputError) throw error;
+    throw new JobInputError(`${what} ${path}`, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new JobInputError(`${what} ${path}`, 'is not JSON');
+  }
+}
+
+function anchorsOf(raw: unknown, path: string): AuditAnchor[] {
+  if (!Array.isArray(raw)) throw new JobInputError(`The anchors file ${path}`, 'is not a JSON list of { seq, head }');
+  return raw.map((a: unknown, i) => {
+    const r = a as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || !Number.isSafeInteger(r['seq']) || typeof r['head'] !== 'string') {
+      throw new JobInputError(`The anchors file ${path}`, `has entry ${i} that is not { seq, head }`);
+    }
+    return { seq: r['seq'] as number, head: r['head'] as `0x${string}` };
+  });
+}
+
+export const audit: CliCommand = (argv, io) =>
+  runCliCommand(io, async () => {
+    const { values, positionals } = parseCli(
+      argv,
+      { signer: { type: 'string', multiple: true }, 'chain-id': { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      USAGE,
+    );
+    if (values.help === true) {
+      io.stdout(
+        `Usage: ${USAGE}\n\nReplays an exported audit log ({ entries, heads }): entry form, order, hash links, time order,\nsigned heads (EIP-712, domain "Audata AuditLog" on --chain-id) by one of the --signer addresses,\nand each (seq, head) anchor from --anchors. Exit 0 only when every check passes.\n`,
+      );
+      return EXIT_OK;
+    }
+    if (positionals[0] !== 'verify' || positionals.length !== 2) throw new CliUsageError('Expected: verify LOG_FILE.', USAGE);
+    const signers = values.signer ?? [];
+    if (signers.length === 0 || !signers.every((s) => isAddress(s))) throw new CliUsageError('Pass at least one --signer, each a 20-byte hex address.', USAGE);
+    const chainId = Number(values['chain-id']);
+    if (values['chain-id'] === undefined || !Number.isSafeInteger(chainId) || chainId < 1) throw new CliUsageError('--chain-id must be a positive integer.', USAGE);
+    const path = positionals[1]!;
+    const log = readJson(path, 'The audit log') as AuditLogExport;
+    const anchors = values.anchors === undefined ? undefined : anchorsOf(readJson(values.anchors, 'The anchors file'), values.anchors);
+    const verdict = await verifyAuditLog(log, { signers: signers as Address[], domain: auditDomain(chainId), ...(anchors === undefined ? {} : { anchors }) });
+    if (values.json === true) io.stdout(`${JSON.stringify(verdict)}\n`);
+    else {
+      io.stdout(`audit log OK: ${verdict.entries} entries, head ${verdict.head}\n`);
+      io.stdout(`signed through seq ${verdict.signedThrough}, anchored through seq ${verdict.anchoredThrough}\n`);
+      if (verdict.signedThrough < verdict.entries - 1) io.stdout(`entries after seq ${verdict.signedThrough} are covered by the hash chain only, not yet by a signature\n`);
+    }
+    return EXIT_OK;
+  });
