@@ -363,3 +363,77 @@ export class RealPowerSpectrum {
     }
   }
 }
+
+/**
+ * Real FFT of even length N with its inverse, on spectra of N/2+1 complex bins stored
+ * interleaved (re, im). Used for fast convolution, where the phase matters.
+ */
+export class RealFft {
+  readonly size: number;
+  private readonly fft: ComplexFft;
+  private readonly z: Float64Array;
+  private readonly cos: Float64Array;
+  private readonly sin: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 2 || size % 2 !== 0) throw new RangeError(`real FFT size must be even, received ${size}`);
+    this.size = size;
+    const half = size / 2;
+    this.fft = new ComplexFft(half);
+    this.z = new Float64Array(size);
+    this.cos = new Float64Array(half + 1);
+    this.sin = new Float64Array(half + 1);
+    for (let k = 0; k <= half; k++) {
+      this.cos[k] = Math.cos((-2 * Math.PI * k) / size);
+      this.sin[k] = Math.sin((-2 * Math.PI * k) / size);
+    }
+  }
+
+  /** spectrum[0 .. N+1] = X[k] (re, im), k = 0..N/2, of the N real values in `input`. */
+  forward(input: Float64Array, spectrum: Float64Array): void {
+    const z = this.z;
+    z.set(input.subarray(0, this.size));
+    this.fft.transform(z);
+    const half = this.size / 2;
+    spectrum[0] = z[0]! + z[1]!;
+    spectrum[1] = 0;
+    spectrum[2 * half] = z[0]! - z[1]!;
+    spectrum[2 * half + 1] = 0;
+    for (let k = 1; k < half; k++) {
+      const a = 2 * k;
+      const b = 2 * (half - k);
+      const zr = z[a]!, zi = z[a + 1]!, cr = z[b]!, ci = -z[b + 1]!;
+      const er = (zr + cr) / 2, ei = (zi + ci) / 2;
+      const or = (zi - ci) / 2, oi = -(zr - cr) / 2;
+      spectrum[a] = er + this.cos[k]! * or - this.sin[k]! * oi;
+      spectrum[a + 1] = ei + this.cos[k]! * oi + this.sin[k]! * or;
+    }
+  }
+
+  /** output[0 .. N-1] = the real signal whose spectrum is `spectrum` (scaled by 1/N). */
+  inverse(spectrum: Float64Array, output: Float64Array): void {
+    const z = this.z;
+    const half = this.size / 2;
+    // Z[k] = Xe[k] + i Xo[k], Xe = (X[k] + conj X[N/2-k]) / 2, Xo = (X[k] - conj X[N/2-k]) W^-k / 2;
+    // the inverse transform is taken as conj(FFT(conj Z)), hence the sign of the imaginary parts.
+    for (let k = 0; k < half; k++) {
+      const a = 2 * k;
+      const b = 2 * (half - k);
+      const xr = spectrum[a]!, xi = spectrum[a + 1]!, cr = spectrum[b]!, ci = -spectrum[b + 1]!;
+      const er = (xr + cr) / 2, ei = (xi + ci) / 2;
+      const dr = (xr - cr) / 2, di = (xi - ci) / 2;
+      // times W^-k = cos - i sin of (-2 pi k / N), i.e. (cos[k], -sin[k]).
+      const c = this.cos[k]!, s = -this.sin[k]!;
+      const or = dr * c - di * s, oi = dr * s + di * c;
+      // Z = E + i O
+      z[a] = er - oi;
+      z[a + 1] = -(ei + or);
+    }
+    this.fft.transform(z);
+    const scale = 1 / half;
+    for (let n = 0; n < half; n++) {
+      output[2 * n] = z[2 * n]! * scale;
+      output[2 * n + 1] = -z[2 * n + 1]! * scale;
+    }
+  }
+}

@@ -7,6 +7,11 @@
 // length from Kaiser's formula (Oppenheim & Schafer, "Discrete-Time Signal Processing", 7.6).
 // When L is large (an odd source rate), the phases are taken from a table of PHASE_TABLE
 // rows by linear interpolation instead, which keeps the table small.
+//
+// From 32 kHz and up, the long anti-aliasing low-pass runs first at the source rate by fast
+// convolution (fft-filter.ts); what is left below 8 kHz then needs only a short polyphase
+// interpolator (about 8 taps from 48 kHz) whose stop band starts at the first image.
+import { FftFirFilter } from './fft-filter.ts';
 
 /** Stop-band attenuation the filter is designed for (dB). */
 export const RESAMPLER_ATTENUATION_DB = 70;
@@ -16,6 +21,9 @@ export const RESAMPLER_TRANSITION = 0.15;
 const MAX_EXACT_PHASES = 1024;
 const PHASE_TABLE = 512;
 
+/** Source rates from this multiple of the output rate up use the two-stage design. */
+const TWO_STAGE_FACTOR = 2;
+
 export interface ResamplerDesign {
   inputRate: number;
   outputRate: number;
@@ -23,8 +31,10 @@ export interface ResamplerDesign {
   up: number;
   /** Decimation factor M. */
   down: number;
-  /** Taps per output sample (input samples each output depends on). */
+  /** Taps per output sample of the polyphase stage. */
   taps: number;
+  /** Taps of the fast-convolution low-pass run first at the source rate (0 when there is none). */
+  prefilterTaps: number;
   /** Pass-band edge and stop-band edge in Hz. */
   passHz: number;
   stopHz: number;
@@ -48,19 +58,43 @@ function besselI0(x: number): number {
   return sum;
 }
 
+/** Kaiser-windowed sinc low-pass at `cutoff` Hz, as a function of time u in input samples, |u| < half. */
+function kaiserSinc(inputRate: number, cutoff: number, half: number): (u: number) => number {
+  const beta = 0.1102 * (RESAMPLER_ATTENUATION_DB - 8.7);
+  const i0Beta = besselI0(beta);
+  const gain = (2 * cutoff) / inputRate;
+  return (u: number): number => {
+    const r = u / half;
+    if (r <= -1 || r >= 1) return 0;
+    const x = gain * u;
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    return gain * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
+  };
+}
+
+/** Kaiser's length estimate, in input samples, for a transition band of `widthHz`. */
+function kaiserLength(inputRate: number, widthHz: number): number {
+  return (RESAMPLER_ATTENUATION_DB - 8) / (2.285 * ((2 * Math.PI * widthHz) / inputRate));
+}
+
 function checkRate(name: string, rate: number): void {
   if (!Number.isInteger(rate) || rate < 1 || rate > 1_536_000) {
     throw new RangeError(`${name} must be an integer in 1..1536000 Hz, received ${rate}`);
   }
 }
 
+/** The band a polyphase stage keeps (pass) and removes (from stop), in Hz. */
+export interface ResamplerBand {
+  passHz: number;
+  stopHz: number;
+}
+
 /**
- * Streaming resampler: `push` blocks of input, get every output sample that is already
- * determined; `flush` at the end. Output is aligned with the input in time (output n is
- * the signal at n/outputRate seconds, the filter's delay is compensated), so pushing a
- * signal in any block sizes gives exactly the output of `resample` on the whole signal.
+ * One polyphase stage: `push` blocks of input, get every output sample that is already
+ * determined; `flush` at the end. Output n is the signal at n/outputRate seconds (the
+ * filter's delay is compensated).
  */
-export class StreamingResampler {
+export class PolyphaseResampler {
   readonly design: ResamplerDesign;
   private readonly half: number; // H: the filter spans input samples i-H+1 .. i+H
   private readonly width: number; // 2H taps
@@ -74,35 +108,20 @@ export class StreamingResampler {
   private phase = 0; // p = n*M - i*L of the next output
   private flushed = false;
 
-  constructor(inputRate: number, outputRate = 16000) {
+  constructor(inputRate: number, outputRate: number, band?: ResamplerBand) {
     checkRate('inputRate', inputRate);
     checkRate('outputRate', outputRate);
     const g = gcd(inputRate, outputRate);
     const up = outputRate / g;
     const down = inputRate / g;
-    const stopHz = Math.min(inputRate, outputRate) / 2;
-    const passHz = stopHz * (1 - RESAMPLER_TRANSITION);
-    const cutoff = (passHz + stopHz) / 2;
-    // Kaiser: N = (A - 8) / (2.285 * delta_omega), delta_omega in radians per input sample.
-    const deltaOmega = (2 * Math.PI * (stopHz - passHz)) / inputRate;
-    const length = (RESAMPLER_ATTENUATION_DB - 8) / (2.285 * deltaOmega);
-    const half = up === down ? 1 : Math.max(2, Math.ceil(length / 2));
+    const stopHz = band?.stopHz ?? Math.min(inputRate, outputRate) / 2;
+    const passHz = band?.passHz ?? stopHz * (1 - RESAMPLER_TRANSITION);
+    const half = up === down ? 1 : Math.max(2, Math.ceil(kaiserLength(inputRate, stopHz - passHz) / 2));
     this.half = half;
     this.width = 2 * half;
     this.exact = up <= MAX_EXACT_PHASES;
-    this.design = { inputRate, outputRate, up, down, taps: this.width, passHz, stopHz };
-
-    const beta = 0.1102 * (RESAMPLER_ATTENUATION_DB - 8.7);
-    const i0Beta = besselI0(beta);
-    const gain = (2 * cutoff) / inputRate;
-    // Kernel in input-sample units u, |u| < H: sinc low-pass at `cutoff`, Kaiser window.
-    const kernel = (u: number): number => {
-      const r = u / half;
-      if (r <= -1 || r >= 1) return 0;
-      const x = gain * u;
-      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-      return gain * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
-    };
+    this.design = { inputRate, outputRate, up, down, taps: this.width, prefilterTaps: 0, passHz, stopHz };
+    const kernel = kaiserSinc(inputRate, (passHz + stopHz) / 2, half);
     const rows = this.exact ? up : PHASE_TABLE + 1;
     this.coefs = new Float64Array(rows * this.width);
     for (let row = 0; row < rows; row++) {
@@ -124,11 +143,11 @@ export class StreamingResampler {
   }
 
   /** Feeds input samples; returns the outputs they complete (may be empty). */
-  push(input: Float32Array): Float32Array {
-    if (this.flushed) throw new Error('StreamingResampler: push after flush');
+  push(input: Float32Array | Float64Array): Float32Array {
+    if (this.flushed) throw new Error('PolyphaseResampler: push after flush');
     if (this.design.up === this.design.down) {
       this.inputCount += input.length;
-      return input.slice();
+      return Float32Array.from(input);
     }
     this.append(input);
     this.inputCount += input.length;
@@ -144,15 +163,7 @@ export class StreamingResampler {
     return this.produce(this.inputCount);
   }
 
-  /** Number of output samples a whole input of `inputLength` samples gives: ceil(n*L/M). */
-  static outputLength(inputLength: number, inputRate: number, outputRate = 16000): number {
-    const g = gcd(inputRate, outputRate);
-    const up = outputRate / g;
-    const down = inputRate / g;
-    return Math.ceil((inputLength * up) / down);
-  }
-
-  private append(input: Float32Array): void {
+  private append(input: Float32Array | Float64Array): void {
     // Drop samples no future output needs: those before centre - H + 1.
     const keepFrom = Math.min(this.centre - this.half + 1, this.bufferStart + this.bufferLength) - this.bufferStart;
     if (keepFrom > 0) {
@@ -246,6 +257,84 @@ export class StreamingResampler {
     this.centre = centre;
     this.phase = phase;
     return out.subarray(0, count);
+  }
+}
+
+/**
+ * Streaming resampler: `push` blocks of input, get every output sample that is already
+ * determined; `flush` at the end. Output is aligned with the input in time, and pushing a
+ * signal in any block sizes gives exactly the output of `resample` on the whole signal.
+ */
+export class StreamingResampler {
+  readonly design: ResamplerDesign;
+  private readonly prefilter: FftFirFilter | undefined;
+  private readonly stage: PolyphaseResampler;
+  /** With a pre-filter and an integer ratio M, the second stage is plain picking of every M-th sample. */
+  private readonly pickEvery: number;
+  private pickOffset = 0; // index, within the next block, of the next sample to pick
+
+  constructor(inputRate: number, outputRate = 16000) {
+    checkRate('inputRate', inputRate);
+    checkRate('outputRate', outputRate);
+    if (inputRate >= TWO_STAGE_FACTOR * outputRate) {
+      const stopHz = outputRate / 2;
+      const passHz = stopHz * (1 - RESAMPLER_TRANSITION);
+      const half = Math.ceil(kaiserLength(inputRate, stopHz - passHz) / 2);
+      const kernel = kaiserSinc(inputRate, (passHz + stopHz) / 2, half + 1);
+      const taps = new Float64Array(2 * half + 1);
+      let sum = 0;
+      for (let k = 0; k < taps.length; k++) sum += taps[k] = kernel(k - half);
+      for (let k = 0; k < taps.length; k++) taps[k]! /= sum;
+      this.prefilter = new FftFirFilter(taps);
+      // Only images of the band below outputRate/2 remain: the first sits at inputRate - outputRate/2.
+      this.stage = new PolyphaseResampler(inputRate, outputRate, { passHz: stopHz, stopHz: inputRate - stopHz });
+      this.design = { ...this.stage.design, prefilterTaps: taps.length, passHz, stopHz };
+      // With L = 1 every output sits on an input sample, where that interpolator's taps are
+      // a unit impulse (sinc at whole samples): picking the sample gives the same value.
+      this.pickEvery = this.design.up === 1 ? this.design.down : 0;
+    } else {
+      this.prefilter = undefined;
+      this.stage = new PolyphaseResampler(inputRate, outputRate);
+      this.design = this.stage.design;
+      this.pickEvery = 0;
+    }
+  }
+
+  /** Feeds input samples; returns the outputs they complete (may be empty). */
+  push(input: Float32Array): Float32Array {
+    if (this.prefilter === undefined) return this.stage.push(input);
+    return this.second(this.prefilter.push(input));
+  }
+
+  /** Ends the input (the future is silence) and returns the remaining outputs. */
+  flush(): Float32Array {
+    if (this.prefilter === undefined) return this.stage.flush();
+    const head = this.second(this.prefilter.flush());
+    if (this.pickEvery > 0) return head;
+    const tail = this.stage.flush();
+    const out = new Float32Array(head.length + tail.length);
+    out.set(head);
+    out.set(tail, head.length);
+    return out;
+  }
+
+  private second(filtered: Float64Array): Float32Array {
+    if (this.pickEvery === 0) return this.stage.push(filtered);
+    const step = this.pickEvery;
+    const start = this.pickOffset;
+    const count = start < filtered.length ? Math.ceil((filtered.length - start) / step) : 0;
+    const out = new Float32Array(count);
+    for (let i = 0, at = start; i < count; i++, at += step) out[i] = filtered[at]!;
+    this.pickOffset = start + count * step - filtered.length;
+    return out;
+  }
+
+  /** Number of output samples a whole input of `inputLength` samples gives: ceil(n*L/M). */
+  static outputLength(inputLength: number, inputRate: number, outputRate = 16000): number {
+    const g = gcd(inputRate, outputRate);
+    const up = outputRate / g;
+    const down = inputRate / g;
+    return Math.ceil((inputLength * up) / down);
   }
 }
 
