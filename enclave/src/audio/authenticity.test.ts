@@ -26,9 +26,14 @@ describe('audio/authenticity: model-free signals of a natural voice', () => {
   });
 
   it('scores real recordings high and espeak-ng low', () => {
-    for (const n of [...fixtureNames('ast-'), ...fixtureNames('alsa-F'), ...fixtureNames('alsa-R'), ...fixtureNames('alsa-S')]) {
+    for (const n of fixtureNames('ast-')) {
       const s = readFixture(n);
-      expect(authenticitySignals(s, whole(s)).score, n).to.be.greaterThan(0.65);
+      expect(authenticitySignals(s, whole(s)).score, n).to.be.greaterThan(0.7);
+    }
+    // The alsa clips hold under a second of voiced speech: little evidence, pulled towards 0.5.
+    for (const n of [...fixtureNames('alsa-F'), ...fixtureNames('alsa-R'), ...fixtureNames('alsa-S')]) {
+      const s = readFixture(n);
+      expect(authenticitySignals(s, whole(s)).score, n).to.be.greaterThan(0.5);
     }
     for (const n of ['espeak-1.wav', 'espeak-2.wav', 'espeak-3.wav']) {
       const s = readFixture(n);
@@ -36,9 +41,9 @@ describe('audio/authenticity: model-free signals of a natural voice', () => {
       expect(r.score, n).to.be.lessThan(0.25);
       expect(r.pitchWobbleCents, n).to.be.lessThan(23);
     }
-    // A higher espeak voice wobbles more: it lands below the gate's full mark, not at 0.
+    // A higher espeak voice wobbles more: it lands just above the gate's zero, not at 0.
     const female = readFixture('espeak-4-female.wav');
-    expect(authenticitySignals(female, whole(female)).score).to.be.within(0.25, 0.5);
+    expect(authenticitySignals(female, whole(female)).score).to.be.within(0.15, 0.4);
   });
 
   it('a perfectly steady voice is not a natural one; no voice at all is undecided', () => {

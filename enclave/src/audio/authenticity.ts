@@ -18,7 +18,7 @@ export interface AuthenticityThresholds {
 }
 
 export const DEFAULT_AUTHENTICITY: AuthenticityThresholds = {
-  pitchWobbleMidCents: 28,
+  pitchWobbleMidCents: 33,
   pitchWobbleSpread: 0.12,
   f0RangeMidSemitones: 1.5,
   f0RangeSpread: 0.5,
