@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { fingerprint, type Fingerprint } from './fingerprint.ts';
 import { logMelSpectrogram } from './logmel.ts';
 import { FingerprintDuplicateIdError, FingerprintIndexCorruptError, FingerprintIndexVersionError } from './score-errors.ts';
-import { fixtureNames, readFixture } from './score-fixtures.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeAudio } from './decode/index.ts';
+import { fixtureNames, readFixture, SPEECH_FIXTURES } from './score-fixtures.ts';
 import { FingerprintIndex } from './uniqueness.ts';
 
 const fp = (s: Float32Array) => fingerprint(logMelSpectrogram(s, { nMels: 80 }));
@@ -46,6 +49,15 @@ describe('audio/uniqueness: fingerprint index with atomic check-and-insert', () 
       expect(r.match!.bitErrorRate).to.be.lessThan(0.2);
     }
     expect(index.size).to.equal(distinct.length);
+  });
+
+  it('catches an Ogg Opus voice note of an indexed file, decoded by the pipeline\'s decoder', async () => {
+    const index = loaded();
+    const note = await decodeAudio(new Uint8Array(readFileSync(join(SPEECH_FIXTURES, 'copy-opus16k-ast-dir-nomore.opus'))));
+    expect(note.codec).to.equal('ogg-opus');
+    const r = index.checkAndInsert('voice note', fp(note.samples));
+    expect(r.uniqueness).to.equal(0);
+    expect(r.match!.fileId).to.equal('ast-dir-nomore.wav');
   });
 
   it('scores a file half made of an earlier one by the part that is new', () => {
