@@ -30,7 +30,7 @@ bench: install bench-data
 
 # Real speech and codecs for the audio benchmarks (Debian packages), installed when missing;
 # without apt the benchmarks fall back to the repository's small fixtures.
-BENCH_DEBS := asterisk-core-sounds-en-wav alsa-utils opus-tools
+BENCH_DEBS := asterisk-core-sounds-en-wav alsa-utils opus-tools sox
 bench-data:
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
