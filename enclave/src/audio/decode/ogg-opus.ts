@@ -113,10 +113,11 @@ export class OggOpusStreamDecoder {
       this.checkPage(bytes.subarray(pos, pos + length));
       pos += length;
     }
-    this.carry = this.ended ? EMPTY_BYTES : bytes.slice(pos);
+    // Copies, never views: the caller may reuse its buffer (and Buffer#slice is a view).
+    this.carry = this.ended ? EMPTY_BYTES : new Uint8Array(bytes.subarray(pos));
     if (this.carry.length > OGG_MAX_PAGE) throw new AudioCorruptError('Ogg', 'page larger than RFC 3533 allows');
     if (pos === pagesStart) return EMPTY;
-    return this.decode(bytes.subarray(pagesStart, pos));
+    return this.decode(new Uint8Array(bytes.subarray(pagesStart, pos)));
   }
 
   async end(): Promise<Float32Array> {

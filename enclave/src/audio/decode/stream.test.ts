@@ -54,3 +54,22 @@ describe('AudioDecodeStream', () => {
     expect(error).to.have.property('code', 'AUDIO_TOO_LONG');
   });
 });
+
+describe('AudioDecodeStream with a caller that reuses its buffer', () => {
+  it('copies what it keeps, so overwriting a pushed buffer changes nothing', async () => {
+    for (const bytes of [fixture('voice-note.opus'), encodeWav([new Float32Array(8000).map((_, i) => Math.sin(i / 7))], { sampleRate: 22050, encoding: 'pcm', bitsPerSample: 24 })]) {
+      const expected = Array.from((await decodeAudio(bytes)).samples);
+      const stream = new AudioDecodeStream();
+      const scratch = new Uint8Array(1001);
+      const got: number[] = [];
+      for (let at = 0; at < bytes.length; at += scratch.length) {
+        const piece = bytes.subarray(at, at + scratch.length);
+        scratch.set(piece);
+        got.push(...(await stream.push(scratch.subarray(0, piece.length))));
+        scratch.fill(0xa5); // the caller reuses its buffer for the next piece
+      }
+      got.push(...(await stream.end()));
+      expect(got).to.deep.equal(expected);
+    }
+  });
+});

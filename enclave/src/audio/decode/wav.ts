@@ -206,7 +206,8 @@ export class WavDecoder {
         break;
       }
     }
-    this.carry = pos < bytes.length ? bytes.slice(pos) : EMPTY_BYTES;
+    // A copy, never a view: the caller may reuse its buffer (and Buffer#slice is a view).
+    this.carry = pos < bytes.length ? new Uint8Array(bytes.subarray(pos)) : EMPTY_BYTES;
     return output;
   }
 
