@@ -4,7 +4,7 @@
 // frames. Differences of log energies cancel gain; long, heavily overlapping windows make the
 // bits survive codecs, resampling and trimming at any sample offset. It reads the log-mel the
 // pipeline computes anyway, so it costs almost nothing on top.
-import { melPower, type MelFrames } from './quality.ts';
+import type { MelFrames } from './quality.ts';
 
 export const FINGERPRINT_VERSION = 1;
 
@@ -39,59 +39,59 @@ function bandGroups(p: FingerprintParams): Int32Array {
   return starts;
 }
 
-/** `linear` is melPower(mel), passed in when the caller has it already. */
-export function fingerprint(mel: MelFrames, params: Partial<FingerprintParams> = {}, linear: Float32Array = melPower(mel)): Fingerprint {
+/**
+ * Streams over the log-mel once with a ring buffer of the last `windowFrames` frames, so memory
+ * is the output (5 bytes per 20 ms) whatever the file's length.
+ */
+export function fingerprint(mel: MelFrames, params: Partial<FingerprintParams> = {}): Fingerprint {
   const p = { ...DEFAULT_FINGERPRINT, ...params };
-  const { nMels, frames } = mel;
+  const { nMels, frames, data } = mel;
   const groups = bandGroups(p);
   const count = frames >= p.windowFrames ? Math.floor((frames - p.windowFrames) / p.hopFrames) + 1 : 0;
-  // Per log-mel frame, linear power in each of the 33 groups.
-  const framePower = new Float64Array(frames * 33);
-  for (let f = 0; f < frames; f += 1) {
-    const row = f * nMels;
-    for (let g = 0; g < 33; g += 1) {
-      let s = 0;
-      for (let m = groups[g]!; m < groups[g + 1]!; m += 1) s += linear[row + m]!;
-      framePower[f * 33 + g] = s;
-    }
-  }
-  // Sliding sums over the analysis window, in log10.
-  const energy = new Float64Array(count * 33);
-  const total = new Float64Array(count);
+  const words = new Uint32Array(count);
+  const mask = new Uint8Array(count);
+  const k = 4 * Math.LN10; // Whisper scaling: power = 10^(4y - 4) = exp(k (y - 1))
+  const ring = new Float64Array(p.windowFrames * 33);
   const acc = new Float64Array(33);
+  const prev = new Float64Array(33);
+  const cur = new Float64Array(33);
+  const totals = new Float64Array(count);
   let next = 0;
   for (let f = 0; f < frames && next < count; f += 1) {
-    for (let g = 0; g < 33; g += 1) acc[g] = acc[g]! + framePower[f * 33 + g]!;
-    if (f >= p.windowFrames) for (let g = 0; g < 33; g += 1) acc[g] = acc[g]! - framePower[(f - p.windowFrames) * 33 + g]!;
-    if (f === next * p.hopFrames + p.windowFrames - 1) {
-      let t = 0;
-      for (let g = 0; g < 33; g += 1) {
-        const v = Math.max(acc[g]!, 1e-12);
-        energy[next * 33 + g] = Math.log10(v);
-        t += v;
-      }
-      total[next] = t;
-      next += 1;
+    const row = f * nMels;
+    const slot = (f % p.windowFrames) * 33;
+    for (let g = 0; g < 33; g += 1) {
+      let s = 0;
+      for (let m = groups[g]!; m < groups[g + 1]!; m += 1) s += Math.exp(k * (data[row + m]! - 1));
+      // Keep the window sum exact enough: subtract what leaves the ring, add what enters it.
+      acc[g] = acc[g]! + s - ring[slot + g]!;
+      ring[slot + g] = s;
     }
+    if (f !== next * p.hopFrames + p.windowFrames - 1) continue;
+    let total = 0;
+    for (let g = 0; g < 33; g += 1) {
+      const v = Math.max(acc[g]!, 1e-12);
+      cur[g] = Math.log10(v);
+      total += v;
+    }
+    totals[next] = total;
+    if (next > 0) {
+      let w = 0;
+      for (let m = 0; m < 32; m += 1) {
+        if (cur[m]! - cur[m + 1]! - (prev[m]! - prev[m + 1]!) > 0) w |= 1 << m;
+      }
+      words[next] = w >>> 0;
+    }
+    prev.set(cur);
+    next += 1;
   }
   let loudest = 0;
-  for (const t of total) if (t > loudest) loudest = t;
+  for (const t of totals) if (t > loudest) loudest = t;
   // Relative to the loudest window, and never below -80 dB per band (digital silence sits at
   // Whisper's 1e-10 clamp): a silent file must not fingerprint as a run of identical words.
   const floor = Math.max(loudest * 10 ** (-p.floorDb / 10), 33 * p.windowFrames * 1e-8);
-  const words = new Uint32Array(count);
-  const mask = new Uint8Array(count);
-  for (let n = 1; n < count; n += 1) {
-    let w = 0;
-    for (let m = 0; m < 32; m += 1) {
-      const d =
-        energy[n * 33 + m]! - energy[n * 33 + m + 1]! - (energy[(n - 1) * 33 + m]! - energy[(n - 1) * 33 + m + 1]!);
-      if (d > 0) w |= 1 << m;
-    }
-    words[n] = w >>> 0;
-    mask[n] = total[n]! > floor && total[n - 1]! > floor ? 1 : 0;
-  }
-  return { words, mask, hopSeconds: (p.hopFrames * 0.01) };
+  for (let n = 1; n < count; n += 1) mask[n] = totals[n]! > floor && totals[n - 1]! > floor ? 1 : 0;
+  return { words, mask, hopSeconds: p.hopFrames * 0.01 };
 }
 
 /** Number of set bits in a 32-bit word. */

@@ -5,7 +5,7 @@ import { authenticitySignals, DEFAULT_AUTHENTICITY, type AuthenticityThresholds 
 import { fingerprint, FINGERPRINT_VERSION, DEFAULT_FINGERPRINT } from './fingerprint.ts';
 import { integratedLoudness } from './loudness.ts';
 import { logMelSpectrogram } from './logmel.ts';
-import { clippingFraction, DEFAULT_QUALITY, effectiveBandwidth, melPower, qualityScore, samplePeakDbfs, type MelFrames, type QualityThresholds } from './quality.ts';
+import { clippingFraction, DEFAULT_QUALITY, effectiveBandwidth, qualityScore, samplePeakDbfs, type MelFrames, type QualityThresholds } from './quality.ts';
 import { InvalidSamplesError } from './score-errors.ts';
 import { DEFAULT_SCORE, proofScore, type InvalidReason, type ProofFields, type ScoreThresholds } from './score.ts';
 import { wadaSnr } from './snr.ts';
@@ -130,15 +130,14 @@ export async function scoreRecording(samples: Float32Array, options: ScoreOption
   for (const s of va.segments) {
     for (let f = Math.floor(s.start * 100); f < Math.min(mel.frames, Math.ceil(s.end * 100)); f += 1) speechFrames.push(f);
   }
-  const linear = melPower(mel);
-  const bandwidthHz = effectiveBandwidth(mel, 55, speechFrames.length > 0 ? speechFrames : undefined, SAMPLE_RATE, linear);
+  const bandwidthHz = effectiveBandwidth(mel, 55, speechFrames.length > 0 ? speechFrames : undefined, SAMPLE_RATE);
   const quality = qualityScore(
     { snrDb, loudnessLufs: loudness, clippingFraction: clip, bandwidthHz, speechRatio: va.speechRatio },
     config.quality,
   );
   lap('quality');
 
-  const fp = fingerprint(mel, DEFAULT_FINGERPRINT, linear);
+  const fp = fingerprint(mel, DEFAULT_FINGERPRINT);
   lap('fingerprint');
 
   const auth = authenticitySignals(samples, va.segments, config.authenticity);

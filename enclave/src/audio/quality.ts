@@ -8,18 +8,6 @@ export interface MelFrames {
   data: Float32Array;
 }
 
-/**
- * Linear mel power density 10^(4y - 4) of every value of a Whisper-scaled log-mel, computed once
- * for the stages that need power rather than log power (bandwidth, fingerprint); exp is several
- * times cheaper than `**` here.
- */
-export function melPower(mel: MelFrames): Float32Array {
-  const out = new Float32Array(mel.data.length);
-  const k = 4 * Math.LN10;
-  for (let i = 0; i < out.length; i += 1) out[i] = Math.exp(k * (mel.data[i]! - 1));
-  return out;
-}
-
 export function samplePeakDbfs(samples: Float32Array): number {
   let peak = 0;
   for (let i = 0; i < samples.length; i += 1) {
@@ -64,20 +52,15 @@ export function melBandEdges(nMels: number, sampleRate = 16000): Float64Array {
  * falls some 60 dB above 4 kHz). Whisper's log-mel is (max(log10 P, max - 8) + 4) / 4 with
  * area-normalised filters, so P = 10^(4y - 4) is a power density.
  */
-export function effectiveBandwidth(
-  mel: MelFrames,
-  rangeDb = 55,
-  frames?: readonly number[],
-  sampleRate = 16000,
-  linear: Float32Array = melPower(mel),
-): number {
-  const { nMels } = mel;
+export function effectiveBandwidth(mel: MelFrames, rangeDb = 55, frames?: readonly number[], sampleRate = 16000): number {
+  const { nMels, data } = mel;
+  const k = 4 * Math.LN10; // 10^(4y - 4) = exp(k (y - 1)); exp is several times cheaper than **
   const power = new Float64Array(nMels);
   const use = frames ?? Array.from({ length: mel.frames }, (_, i) => i);
   if (use.length === 0) return 0;
   for (const f of use) {
     const row = f * nMels;
-    for (let m = 0; m < nMels; m += 1) power[m] = power[m]! + linear[row + m]!;
+    for (let m = 0; m < nMels; m += 1) power[m] = power[m]! + Math.exp(k * (data[row + m]! - 1));
   }
   let peak = 0;
   for (const p of power) if (p > peak) peak = p;
