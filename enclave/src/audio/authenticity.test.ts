@@ -46,6 +46,18 @@ describe('audio/authenticity: model-free signals of a natural voice', () => {
     expect(authenticitySignals(female, whole(female)).score).to.be.within(0.15, 0.4);
   });
 
+  it('samples long files evenly and reads about the same', async () => {
+    const parts = fixtureNames('ast-').map(readFixture);
+    const long = new Float32Array(parts.reduce((n, p) => n + p.length, 0) * 4);
+    let o = 0;
+    for (let r = 0; r < 4; r += 1) for (const p of parts) { long.set(p, o); o += p.length; }
+    const full = authenticitySignals(long, whole(long), { fullAnalysisSeconds: 1e9 });
+    const sampled = authenticitySignals(long, whole(long), { fullAnalysisSeconds: 30 });
+    expect(sampled.voicedPairs).to.be.lessThan(full.voicedPairs / 3);
+    expect(sampled.pitchWobbleCents).to.be.closeTo(full.pitchWobbleCents, 4);
+    expect(sampled.score).to.be.closeTo(full.score, 0.1);
+  });
+
   it('a perfectly steady voice is not a natural one; no voice at all is undecided', () => {
     const tone = sine(16000 * 3, 150, 0.3);
     expect(authenticitySignals(tone, whole(tone)).score).to.be.lessThan(0.1);

@@ -15,6 +15,8 @@ export interface AuthenticityThresholds {
   f0RangeSpread: number;
   /** Voiced frame pairs needed before the evidence counts fully; fewer pull the score to 0.5. */
   minVoicedPairs: number;
+  /** Speech analysed frame by frame; beyond it, frames are sampled evenly (runs of three). */
+  fullAnalysisSeconds: number;
 }
 
 export const DEFAULT_AUTHENTICITY: AuthenticityThresholds = {
@@ -23,6 +25,7 @@ export const DEFAULT_AUTHENTICITY: AuthenticityThresholds = {
   f0RangeMidSemitones: 1.5,
   f0RangeSpread: 0.5,
   minVoicedPairs: 20,
+  fullAnalysisSeconds: 60,
 };
 
 export interface AuthenticityResult {
@@ -81,9 +84,12 @@ export function authenticitySignals(
   samples: Float32Array,
   segments: readonly SpeechSegment[],
   thresholds: Partial<AuthenticityThresholds> = {},
-  track: PitchTrack = pitchTrack(samples, segments),
+  track?: PitchTrack,
 ): AuthenticityResult {
   const t = { ...DEFAULT_AUTHENTICITY, ...thresholds };
+  const speech = segments.reduce((sum, s) => sum + (s.end - s.start), 0);
+  const runStride = Math.max(1, Math.floor(speech / t.fullAnalysisSeconds));
+  track ??= pitchTrack(samples, segments, { runStride });
   const { f0, rms } = track;
   const semis: number[] = [];
   let analysed = 0;
