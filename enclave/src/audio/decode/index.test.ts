@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { AudioError } from '../errors.ts';
 import { resample } from '../resample.ts';
 import { encodeWav, type EncodeWavOptions } from './encode-wav.ts';
 import { decodeAudio, type DecodeOptions } from './index.ts';
+import { alawToLinear, mulawToLinear } from './wav.ts';
 
 const fixtures = new URL('../../../test-vectors/audio/', import.meta.url);
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, fixtures)));
@@ -79,6 +81,26 @@ describe('decodeAudio: WAV', () => {
       expect(maxDiff(decoded.samples, reference)).to.be.at.most(step);
     });
   }
+
+  it('decodes G.711 A-law and mu-law exactly as sox does', async () => {
+    // SHA-256 of `sox speech-16k-<law>.wav -t s16 -` (sox 14.4, an independent G.711 decoder).
+    const expected: Record<string, [string, string]> = {
+      alaw: ['wav-alaw', 'ede6a3f03dbf5ce2933ba7fa67673d3398e0e75829d6bcf8ec5c9f57f1288ca8'],
+      mulaw: ['wav-mulaw', 'fdda5054768a7a5127247f8c79c0c4ef8c713b1fffdb1f9107966d88d4850e55'],
+    };
+    for (const [law, [codec, digest]] of Object.entries(expected)) {
+      const decoded = await decodeAudio(fixture(`speech-16k-${law}.wav`));
+      expect(decoded.codec).to.equal(codec);
+      const pcm = Int16Array.from(decoded.samples, (v) => Math.round(v * 32768));
+      expect(createHash('sha256').update(new Uint8Array(pcm.buffer)).digest('hex'), law).to.equal(digest);
+    }
+  });
+
+  it('maps G.711 code words to the standard linear values', () => {
+    // ITU-T G.711: mu-law 0xFF/0x7F are +0/-0 and 0x80/0x00 the extremes; A-law 0xD5/0x55 the smallest steps.
+    expect([0xff, 0x7f, 0x80, 0x00].map(mulawToLinear)).to.deep.equal([0, -0, 32124, -32124]);
+    expect([0xd5, 0x55, 0xaa, 0x2a].map(alawToLinear)).to.deep.equal([8, -8, 32256, -32256]);
+  });
 
   it('averages channels of multichannel files', async () => {
     const left = signal(16000, 0.25);

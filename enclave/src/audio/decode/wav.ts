@@ -15,7 +15,7 @@ import {
   AudioUnsupportedCodecError,
 } from '../errors.ts';
 
-export type WavCodec = 'wav-pcm' | 'wav-float';
+export type WavCodec = 'wav-pcm' | 'wav-float' | 'wav-alaw' | 'wav-mulaw';
 
 export interface WavFormat {
   codec: WavCodec;
@@ -39,14 +39,14 @@ export const WAV_SIZE_UNKNOWN = 0xffffffff;
 
 const WAVE_FORMAT_PCM = 0x0001;
 const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
+const WAVE_FORMAT_ALAW = 0x0006;
+const WAVE_FORMAT_MULAW = 0x0007;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 /** Bytes 2..15 of every KSDATAFORMAT_SUBTYPE_* GUID built from a format tag. */
 const GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
 
 const KNOWN_TAGS: Record<number, string> = {
   0x0002: 'MS ADPCM',
-  0x0006: 'A-law',
-  0x0007: 'mu-law',
   0x0011: 'IMA ADPCM',
   0x0031: 'GSM 6.10',
   0x0050: 'MPEG',
@@ -92,6 +92,9 @@ export function parseWavFormat(body: Uint8Array): WavFormat {
   } else if (tag === WAVE_FORMAT_IEEE_FLOAT) {
     codec = 'wav-float';
     if (bitsPerSample !== 32 && bitsPerSample !== 64) throw new AudioUnsupportedCodecError('WAV', `${bitsPerSample}-bit float`);
+  } else if (tag === WAVE_FORMAT_ALAW || tag === WAVE_FORMAT_MULAW) {
+    codec = tag === WAVE_FORMAT_ALAW ? 'wav-alaw' : 'wav-mulaw';
+    if (bitsPerSample !== 8) throw new AudioUnsupportedCodecError('WAV', `${bitsPerSample}-bit G.711`);
   } else {
     throw new AudioUnsupportedCodecError('WAV', codecName(tag));
   }
@@ -241,6 +244,26 @@ function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
+/** G.711 A-law byte to 16-bit linear (ITU-T G.711, table 1a: even bits inverted, sign set = positive). */
+export function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a >> 4) & 7;
+  const mantissa = a & 0x0f;
+  const magnitude = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+  return a & 0x80 ? magnitude : -magnitude;
+}
+
+/** G.711 mu-law byte to 16-bit linear (ITU-T G.711, table 2a: bits inverted, bias 0x84). */
+export function mulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const exponent = (u >> 4) & 7;
+  const magnitude = ((((u & 0x0f) << 3) + 0x84) << exponent) - 0x84;
+  return u & 0x80 ? -magnitude : magnitude;
+}
+
+const ALAW = Int16Array.from({ length: 256 }, (_, b) => alawToLinear(b));
+const MULAW = Int16Array.from({ length: 256 }, (_, b) => mulawToLinear(b));
+
 /** Converts `frames` interleaved frames starting at byte `pos` to mono floats. */
 function convertToMono(bytes: Uint8Array, pos: number, frames: number, format: WavFormat): Float32Array {
   const { channels, bitsPerSample, codec } = format;
@@ -270,6 +293,14 @@ function convertToMono(bytes: Uint8Array, pos: number, frames: number, format: W
         const v = view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16);
         sum += v;
       }
+      out[f] = sum * scale;
+    }
+  } else if (codec === 'wav-alaw' || codec === 'wav-mulaw') {
+    const table = codec === 'wav-alaw' ? ALAW : MULAW;
+    const scale = scaleChannels / 32768;
+    for (let f = 0; f < frames; f++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++, at += 1) sum += table[view.getUint8(at)]!;
       out[f] = sum * scale;
     }
   } else if (codec === 'wav-pcm') {
