@@ -149,6 +149,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         AUDATA_ACCESS_POLICY_REGISTRY: deployment.addresses.accessPolicyRegistry,
         AUDATA_MEASUREMENT_ID: deployment.measurementId!,
         AUDATA_DEV_CA_ROOT: rootPath,
+        AUDATA_CHAIN_POLL_MS: '20',
+        AUDATA_WORKER_IDLE_MS: '5',
         ...options.hostEnv,
       },
       logFile: logFile('host'),

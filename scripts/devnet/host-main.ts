@@ -38,7 +38,10 @@ try {
       ...(process.env.AUDATA_ACCESS_POLICY_REGISTRY === undefined ? {} : { accessPolicyRegistry: address('AUDATA_ACCESS_POLICY_REGISTRY') }),
       measurementId: required('AUDATA_MEASUREMENT_ID') as Hex,
       ...(rootPath === undefined ? {} : { attestationRoot: readFileSync(rootPath, 'utf8') }),
+      // Block time of the chain decides how often receipts are worth asking for (anvil mines at once).
+      pollingIntervalMs: Number(process.env.AUDATA_CHAIN_POLL_MS ?? '1000'),
     },
+    idleMs: Number(process.env.AUDATA_WORKER_IDLE_MS ?? '100'),
   });
   console.log(`host: ready on ${service.host.listening.url}, enclave signer ${service.enclave.boot?.signer}`);
   const shutdown = () => void service.close().then(() => process.exit(0));

@@ -75,7 +75,7 @@ export async function readFileRecord(client: PublicClient<Transport, Chain>, reg
  * Waits for the host to report the proof, then reads the record from the chain and checks it is
  * this contributor's, for this manifest, signed by the enclave that was attested.
  */
-export async function awaitRecord(c: Contributor, enclave: TrustedEnclave, sealed: SealedFile, options: { timeoutMs?: number; onState?: (state: string) => void } = {}): Promise<{ record: FileRecord; txHash: Hex | null }> {
+export async function awaitRecord(c: Contributor, enclave: TrustedEnclave, sealed: SealedFile, options: { timeoutMs?: number; intervalMs?: number; onState?: (state: string) => void } = {}): Promise<{ record: FileRecord; txHash: Hex | null }> {
   const fileId = sealed.header.manifest.ciphertextSha256;
   const status = await c.host.waitForSubmission(fileId, options);
   const record = await readFileRecord(c.client, c.config.contributionRegistry, fileId);

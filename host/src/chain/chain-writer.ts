@@ -8,6 +8,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  hashStruct,
   http,
   type Account,
   type Address,
@@ -19,7 +20,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { verifyAttestation } from '@audata/verifier';
-import { decodeAttestationBinding } from '@audata/wire';
+import { decodeAttestationBinding, proofTypes } from '@audata/wire';
 import type { AttestationResult, ChainWriter, SignedProof } from '../deps.ts';
 import { accessPolicyRegistryAbi, contributionRegistryAbi, enclaveRegistryAbi, MeasurementStatus } from './abi.ts';
 import { ChainRejectedError, ChainUnavailableError, MeasurementMismatchError, MeasurementNotApprovedError, SignerConflictError } from './errors.ts';
@@ -136,15 +137,14 @@ export class ViemChainWriter implements ChainWriter {
         this.#inFlight.delete(fileId);
         if (receipt.status === 'success') return { txHash: sent };
       }
-      const ours = await this.publicClient.readContract({ address: this.#p.contributionRegistry, abi: contributionRegistryAbi, functionName: 'proofHash', args: [proof] });
-      const recorded = await this.#findProof(proof.fileId);
-      if (recorded !== undefined) {
-        if (recorded.proofHash !== ours) throw new ChainRejectedError('submitting a proof', `ContributionRegistryConflictingProof(${proof.fileId})`);
-        return { txHash: recorded.txHash };
-      }
+      // The registry's own struct hash (abi.test.ts pins the types to the contract's).
+      const ours = hashStruct({ types: proofTypes, primaryType: 'ContributionProof', data: proof });
       let request;
+      let recordsNow: boolean;
       try {
-        ({ request } = await this.publicClient.simulateContract({
+        // The simulation answers false when this very proof is already recorded, and reverts
+        // with ConflictingProof when another one is: no separate read is needed first.
+        ({ request, result: recordsNow } = await this.publicClient.simulateContract({
           account: this.walletClient.account,
           address: this.#p.contributionRegistry,
           abi: contributionRegistryAbi,
@@ -155,6 +155,11 @@ export class ViemChainWriter implements ChainWriter {
         const reason = revertReason(error);
         if (reason !== undefined) throw new ChainRejectedError('submitting a proof', reason, error);
         throw error;
+      }
+      if (!recordsNow) {
+        const recorded = await this.#findProof(proof.fileId);
+        if (recorded === undefined) throw new Error(`the registry says ${proof.fileId} is recorded but holds no record`);
+        return { txHash: recorded.txHash };
       }
       const hash = await this.walletClient.writeContract(request);
       this.#inFlight.set(fileId, hash);

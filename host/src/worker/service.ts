@@ -26,6 +26,8 @@ export interface ServiceParams {
   onBoot?: (boot: BootInfo, registration: { txHash: `0x${string}` }) => void;
   /** Ciphertext bytes per channel frame (default 1 MiB). */
   pieceBytes?: number;
+  /** How often an idle worker looks at the queue (default 100 ms). */
+  idleMs?: number;
 }
 
 export interface Service {
@@ -86,6 +88,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     logger,
     workerId: params.workerId ?? `worker-${process.pid}`,
     ready: () => enclave.ready(),
+    ...(params.idleMs === undefined ? {} : { idleMs: params.idleMs }),
     ...(params.onStep === undefined ? {} : { onStep: params.onStep }),
   });
   worker.start();
