@@ -35,6 +35,7 @@ describe('audio/pipeline: scoreRecording end to end', () => {
     const silence = await score(new Float32Array(16000 * 5), 'silence');
     const noise = await score(whiteNoise(16000 * 5, 0.05, 8), 'noise');
     const short = await score(real.subarray(0, 8000), 'short');
+    const empty = await score(new Float32Array(0), 'empty');
 
     expect(r.valid).to.equal(true);
     expect(r.score).to.be.within(0.45, 0.8);
@@ -54,6 +55,7 @@ describe('audio/pipeline: scoreRecording end to end', () => {
       ['silence', silence, 'silent'],
       ['noise', noise, 'no-speech'],
       ['short', short, 'too-short'],
+      ['empty', empty, 'too-short'],
     ] as [string, ScoreResult, string][]) {
       expect(bad.valid, what).to.equal(false);
       expect(bad.score, what).to.equal(0);
