@@ -1,0 +1,258 @@
+// The enclave's persistent state (fingerprint index, manifests already scored, audit log head,
+// a version counter), sealed so the host can store it between boots without reading or forging
+// it: the enclave has no disk, and forgetting this state would let earlier audio pass the
+// uniqueness check again after a restart.
+//
+// Sealed blob (integers big-endian):
+//
+// | offset | size | field                                                          |
+// |--------|------|----------------------------------------------------------------|
+// | 0      | 4    | magic "AUST"                                                   |
+// | 4      | 1    | format version, 1                                              |
+// | 5      | 8    | counter (u64): strictly increases with every state the enclave emits |
+// | 13     | 32   | dataset X25519 public key the state belongs to                 |
+// | 45     | 24   | random nonce                                                   |
+// | 69     | rest | XChaCha20-Poly1305 (IETF, libsodium) of the payload, 16-byte tag |
+//
+// The associated data is bytes 0..45 (magic, version, counter, dataset key), so the host can
+// read the counter but cannot change it, nor move a state to another dataset. The key is
+// derived from the dataset secret key with crypto_kdf (BLAKE2b, context "audstat1"), so the
+// dataset key itself never encrypts anything here.
+//
+// Payload: index length (u32) and the FingerprintIndex.serialize() bytes; manifest count (u32)
+// and 32 bytes each; audit log entry count (u64), head (32 bytes), last entry time (u64, ms).
+import { createHash } from 'node:crypto';
+import sodium from 'libsodium-wrappers';
+import { bytesToHex, hexToBytes, type Hex } from 'viem';
+import {
+  StateAnchorMismatchError,
+  StateCorruptError,
+  StateRollbackError,
+  StateTamperedError,
+  StateTooLargeError,
+  StateTruncatedError,
+  StateVersionUnsupportedError,
+  StateWrongKeyError,
+} from './errors.ts';
+
+export const SEALED_STATE_VERSION = 1;
+const MAGIC = new Uint8Array([0x41, 0x55, 0x53, 0x54]); // "AUST"
+const KDF_CONTEXT = 'audstat1';
+const KDF_SUBKEY_ID = 1;
+const AD_BYTES = 45;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+export const SEALED_STATE_HEADER_BYTES = AD_BYTES + NONCE_BYTES;
+/** Fits one channel frame (16 MiB plus JSON room) with the rest of a reply. */
+export const MAX_SEALED_STATE_BYTES = 16 * 1024 * 1024;
+const MAX_COUNTER = 2n ** 64n - 1n;
+
+/** Where the audit log stood: enough to append the next entry to the same chain. */
+export interface AuditResume {
+  /** Entries so far (the next entry's seq). */
+  entries: number;
+  /** Hash of the last entry (all zeros for an empty log). */
+  head: Hex;
+  /** Time of the last entry, Unix ms, so the next one never looks earlier. */
+  lastTime: number;
+}
+
+export interface EnclaveState {
+  counter: bigint;
+  /** FingerprintIndex.serialize() bytes. */
+  fingerprintIndex: Uint8Array;
+  /** Manifest hashes of contributions already scored (the replay set). */
+  seenManifests: Hex[];
+  audit: AuditResume;
+}
+
+/** A sealed state and what names it: the counter and the SHA-256 of the blob (the state hash). */
+export interface SealedState {
+  bytes: Uint8Array;
+  counter: bigint;
+  sha256: Hex;
+}
+
+/** The latest state recorded somewhere the host cannot rewrite (e.g. an on-chain anchor). */
+export interface StateAnchor {
+  counter: bigint;
+  sha256: Hex;
+}
+
+export interface StateSealerOptions {
+  datasetSecretKey: Uint8Array;
+  datasetPublicKey: Uint8Array;
+  randomBytes?: (n: number) => Uint8Array;
+  maxBytes?: number;
+}
+
+export const EMPTY_AUDIT: AuditResume = { entries: 0, head: `0x${'00'.repeat(32)}`, lastTime: 0 };
+
+export function sha256Hex(bytes: Uint8Array): Hex {
+  return `0x${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/**
+ * Seals and opens this enclave's state under its dataset key, and remembers the highest counter
+ * it has sealed or opened in this boot, so an older state is refused as a rollback.
+ */
+export class StateSealer {
+  readonly #key: Uint8Array;
+  readonly #publicKey: Uint8Array;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #maxBytes: number;
+  #highest = -1n;
+
+  private constructor(key: Uint8Array, options: StateSealerOptions) {
+    this.#key = key;
+    this.#publicKey = options.datasetPublicKey.slice();
+    this.#random = options.randomBytes ?? ((n) => sodium.randombytes_buf(n));
+    this.#maxBytes = options.maxBytes ?? MAX_SEALED_STATE_BYTES;
+  }
+
+  static async create(options: StateSealerOptions): Promise<StateSealer> {
+    await sodium.ready;
+    if (options.datasetSecretKey.length !== sodium.crypto_kdf_KEYBYTES) {
+      throw new StateCorruptError(`the dataset secret key is ${options.datasetSecretKey.length} bytes, expected ${sodium.crypto_kdf_KEYBYTES}`);
+    }
+    if (options.datasetPublicKey.length !== 32) throw new StateCorruptError(`the dataset public key is ${options.datasetPublicKey.length} bytes, expected 32`);
+    const key = sodium.crypto_kdf_derive_from_key(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES, KDF_SUBKEY_ID, KDF_CONTEXT, options.datasetSecretKey);
+    return new StateSealer(key, options);
+  }
+
+  /** Highest counter sealed or opened in this boot; -1 before any. */
+  get highestCounter(): bigint {
+    return this.#highest;
+  }
+
+  seal(state: EnclaveState): SealedState {
+    if (state.counter < 0n || state.counter > MAX_COUNTER) throw new StateCorruptError(`counter ${state.counter} is outside 0..2^64-1`);
+    if (state.counter <= this.#highest) throw new StateRollbackError(this.#highest + 1n, state.counter, 'this boot');
+    const payload = encodePayload(state);
+    const size = SEALED_STATE_HEADER_BYTES + payload.length + TAG_BYTES;
+    if (size > this.#maxBytes) throw new StateTooLargeError(this.#maxBytes, size);
+    const bytes = this.sealPayload(state.counter, payload);
+    payload.fill(0);
+    this.#highest = state.counter;
+    return { bytes, counter: state.counter, sha256: sha256Hex(bytes) };
+  }
+
+  /** The AEAD step alone; `seal` is the way in. Exposed so tests can seal a malformed payload. */
+  sealPayload(counter: bigint, payload: Uint8Array): Uint8Array {
+    const out = new Uint8Array(SEALED_STATE_HEADER_BYTES + payload.length + TAG_BYTES);
+    out.set(MAGIC, 0);
+    out[4] = SEALED_STATE_VERSION;
+    new DataView(out.buffer).setBigUint64(5, counter);
+    out.set(this.#publicKey, 13);
+    const nonce = this.#random(NONCE_BYTES);
+    if (nonce.length !== NONCE_BYTES) throw new StateCorruptError(`randomBytes returned ${nonce.length} bytes for the nonce, expected ${NONCE_BYTES}`);
+    out.set(nonce, AD_BYTES);
+    const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(payload, out.subarray(0, AD_BYTES), null, nonce, this.#key);
+    out.set(sealed, SEALED_STATE_HEADER_BYTES);
+    return out;
+  }
+
+  /**
+   * Opens a state the host handed in. Checks, in order: size, magic, version, dataset key,
+   * rollback against this boot (from the authenticated-once-opened counter), the tag, the payload.
+   */
+  open(bytes: Uint8Array): EnclaveState {
+    if (bytes.length > this.#maxBytes) throw new StateTooLargeError(this.#maxBytes, bytes.length);
+    if (bytes.length < SEALED_STATE_HEADER_BYTES + TAG_BYTES) throw new StateTruncatedError(SEALED_STATE_HEADER_BYTES + TAG_BYTES, bytes.length);
+    if (!MAGIC.every((b, i) => bytes[i] === b)) throw new StateTamperedError('it does not start with the AUST magic');
+    if (bytes[4] !== SEALED_STATE_VERSION) throw new StateVersionUnsupportedError(SEALED_STATE_VERSION, bytes[4]!);
+    const owner = bytes.subarray(13, 45);
+    if (!sodium.memcmp(owner, this.#publicKey)) throw new StateWrongKeyError(bytesToHex(this.#publicKey), bytesToHex(owner));
+    let payload: Uint8Array;
+    try {
+      payload = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, bytes.subarray(SEALED_STATE_HEADER_BYTES), bytes.subarray(0, AD_BYTES), bytes.subarray(AD_BYTES, SEALED_STATE_HEADER_BYTES), this.#key);
+    } catch {
+      throw new StateTamperedError('authentication failed');
+    }
+    const counter = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getBigUint64(5);
+    if (counter < this.#highest) throw new StateRollbackError(this.#highest, counter, 'this boot');
+    try {
+      const state = decodePayload(counter, payload);
+      this.#highest = counter;
+      return state;
+    } finally {
+      payload.fill(0);
+    }
+  }
+}
+
+/**
+ * Boot-time check against the latest anchor, when there is one: the given state must be the
+ * anchored one (same counter, same hash) or later. Without an anchor nothing can tell an old
+ * snapshot from the latest, so the caller decides whether to accept (dev) and say so.
+ */
+export function checkAgainstAnchor(given: { counter: bigint; sha256: Hex } | undefined, anchor: StateAnchor): void {
+  if (given === undefined) {
+    if (anchor.counter > 0n) throw new StateRollbackError(anchor.counter, null, 'the anchor');
+    return;
+  }
+  if (given.counter < anchor.counter) throw new StateRollbackError(anchor.counter, given.counter, 'the anchor');
+  if (given.counter === anchor.counter && given.sha256.toLowerCase() !== anchor.sha256.toLowerCase()) {
+    throw new StateAnchorMismatchError(anchor.counter, anchor.sha256, given.sha256);
+  }
+}
+
+/** Reads the counter from a blob's header without opening it (the host's view; not authenticated). */
+export function sealedStateCounter(bytes: Uint8Array): bigint {
+  if (bytes.length < SEALED_STATE_HEADER_BYTES + TAG_BYTES) throw new StateTruncatedError(SEALED_STATE_HEADER_BYTES + TAG_BYTES, bytes.length);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getBigUint64(5);
+}
+
+function encodePayload(state: EnclaveState): Uint8Array {
+  const { fingerprintIndex: index, seenManifests: seen, audit } = state;
+  if (!Number.isSafeInteger(audit.entries) || audit.entries < 0) throw new StateCorruptError(`audit entry count ${audit.entries} is not a non-negative integer`);
+  if (!Number.isSafeInteger(audit.lastTime) || audit.lastTime < 0) throw new StateCorruptError(`audit time ${audit.lastTime} is not a non-negative integer`);
+  const out = new Uint8Array(4 + index.length + 4 + 32 * seen.length + 8 + 32 + 8);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  view.setUint32(o, index.length);
+  out.set(index, o + 4);
+  o += 4 + index.length;
+  view.setUint32(o, seen.length);
+  o += 4;
+  for (const hash of seen) {
+    const b = hexToBytes(hash);
+    if (b.length !== 32) throw new StateCorruptError(`manifest hash ${hash} is not 32 bytes`);
+    out.set(b, o);
+    o += 32;
+  }
+  view.setBigUint64(o, BigInt(audit.entries));
+  const head = hexToBytes(audit.head);
+  if (head.length !== 32) throw new StateCorruptError(`audit head ${audit.head} is not 32 bytes`);
+  out.set(head, o + 8);
+  view.setBigUint64(o + 40, BigInt(audit.lastTime));
+  return out;
+}
+
+function decodePayload(counter: bigint, p: Uint8Array): EnclaveState {
+  const view = new DataView(p.buffer, p.byteOffset, p.length);
+  let o = 0;
+  const need = (n: number, what: string) => {
+    if (o + n > p.length) throw new StateCorruptError(`${what} runs past the end at byte ${o} (${n} bytes needed, ${p.length - o} left)`);
+  };
+  need(4, 'index length');
+  const indexLength = view.getUint32(o);
+  o += 4;
+  need(indexLength, 'fingerprint index');
+  const fingerprintIndex = p.slice(o, o + indexLength);
+  o += indexLength;
+  need(4, 'manifest count');
+  const count = view.getUint32(o);
+  o += 4;
+  need(32 * count, 'manifest hashes');
+  const seenManifests: Hex[] = [];
+  for (let i = 0; i < count; i += 1, o += 32) seenManifests.push(bytesToHex(p.subarray(o, o + 32)));
+  need(48, 'audit head');
+  const entries = view.getBigUint64(o);
+  const lastTime = view.getBigUint64(o + 40);
+  if (entries > BigInt(Number.MAX_SAFE_INTEGER) || lastTime > BigInt(Number.MAX_SAFE_INTEGER)) throw new StateCorruptError('audit entry count or time is above 2^53');
+  const audit: AuditResume = { entries: Number(entries), head: bytesToHex(p.subarray(o + 8, o + 40)), lastTime: Number(lastTime) };
+  o += 48;
+  if (o !== p.length) throw new StateCorruptError(`${p.length - o} trailing bytes`);
+  return { counter, fingerprintIndex, seenManifests, audit };
+}
