@@ -437,3 +437,178 @@ export class RealFft {
     }
   }
 }
+
+/**
+ * The transform of one Whisper STFT frame, specialised for its size: power spectrum of 400
+ * windowed real samples through a 200-point complex FFT (200 = 8 * 5 * 5, three Stockham
+ * passes with the loop bounds and strides fixed). The windowing is fused into the first
+ * pass, which reads the samples straight out of the signal: no copy of the frame is made.
+ */
+export class WhisperFramePower {
+  static readonly SIZE = 400;
+  static readonly BINS = 201;
+  /** exp(-2 pi i p k / 200), p = 0..24, k = 1..7, at [(7p + k - 1) * 2]. */
+  private readonly tw8 = new Float64Array(25 * 7 * 2);
+  /** exp(-2 pi i p k / 25), p = 0..4, k = 1..4, at [(4p + k - 1) * 2]. */
+  private readonly tw5 = new Float64Array(5 * 4 * 2);
+  /** exp(-2 pi i k / 400), k = 0..200: the real-from-complex post-processing. */
+  private readonly cos = new Float64Array(201);
+  private readonly sin = new Float64Array(201);
+  private readonly a = new Float64Array(400);
+  private readonly b = new Float64Array(400);
+
+  constructor() {
+    for (let p = 0; p < 25; p++) {
+      for (let k = 1; k < 8; k++) {
+        this.tw8[(7 * p + k - 1) * 2] = Math.cos((-2 * Math.PI * p * k) / 200);
+        this.tw8[(7 * p + k - 1) * 2 + 1] = Math.sin((-2 * Math.PI * p * k) / 200);
+      }
+    }
+    for (let p = 0; p < 5; p++) {
+      for (let k = 1; k < 5; k++) {
+        this.tw5[(4 * p + k - 1) * 2] = Math.cos((-2 * Math.PI * p * k) / 25);
+        this.tw5[(4 * p + k - 1) * 2 + 1] = Math.sin((-2 * Math.PI * p * k) / 25);
+      }
+    }
+    for (let k = 0; k <= 200; k++) {
+      this.cos[k] = Math.cos((-2 * Math.PI * k) / 400);
+      this.sin[k] = Math.sin((-2 * Math.PI * k) / 400);
+    }
+  }
+
+  /**
+   * power[k] = |X[k]|^2, k = 0..200, of x[n] = signal[start + n] * window[n], n = 0..399.
+   * The caller guarantees start >= 0 and start + 400 <= signal.length.
+   */
+  compute(signal: Float32Array, start: number, window: Float64Array, power: Float64Array): void {
+    const a = this.a;
+    const b = this.b;
+    // Pass 1, radix 8 (length 200, m = 25, stride 1): z[n] = x[2n] + i x[2n+1].
+    const tw = this.tw8;
+    for (let p = 0; p < 25; p++) {
+      const n0 = 2 * p;
+      const s0 = start + n0;
+      const a0r = signal[s0]! * window[n0]!, a0i = signal[s0 + 1]! * window[n0 + 1]!;
+      const a1r = signal[s0 + 50]! * window[n0 + 50]!, a1i = signal[s0 + 51]! * window[n0 + 51]!;
+      const a2r = signal[s0 + 100]! * window[n0 + 100]!, a2i = signal[s0 + 101]! * window[n0 + 101]!;
+      const a3r = signal[s0 + 150]! * window[n0 + 150]!, a3i = signal[s0 + 151]! * window[n0 + 151]!;
+      const a4r = signal[s0 + 200]! * window[n0 + 200]!, a4i = signal[s0 + 201]! * window[n0 + 201]!;
+      const a5r = signal[s0 + 250]! * window[n0 + 250]!, a5i = signal[s0 + 251]! * window[n0 + 251]!;
+      const a6r = signal[s0 + 300]! * window[n0 + 300]!, a6i = signal[s0 + 301]! * window[n0 + 301]!;
+      const a7r = signal[s0 + 350]! * window[n0 + 350]!, a7i = signal[s0 + 351]! * window[n0 + 351]!;
+      // 8-point DFT as two 4-point DFTs (even and odd inputs) and the W8 combination.
+      let t0r = a0r + a4r, t0i = a0i + a4i, t1r = a0r - a4r, t1i = a0i - a4i;
+      let t2r = a2r + a6r, t2i = a2i + a6i, t3r = a2r - a6r, t3i = a2i - a6i;
+      const e0r = t0r + t2r, e0i = t0i + t2i, e2r = t0r - t2r, e2i = t0i - t2i;
+      const e1r = t1r + t3i, e1i = t1i - t3r, e3r = t1r - t3i, e3i = t1i + t3r;
+      t0r = a1r + a5r; t0i = a1i + a5i; t1r = a1r - a5r; t1i = a1i - a5i;
+      t2r = a3r + a7r; t2i = a3i + a7i; t3r = a3r - a7r; t3i = a3i - a7i;
+      const o0r = t0r + t2r, o0i = t0i + t2i, o2r = t0r - t2r, o2i = t0i - t2i;
+      const o1r = t1r + t3i, o1i = t1i - t3r, o3r = t1r - t3i, o3i = t1i + t3r;
+      const u1r = SQRT_HALF * (o1r + o1i), u1i = SQRT_HALF * (o1i - o1r);
+      const u3r = SQRT_HALF * (o3i - o3r), u3i = -SQRT_HALF * (o3r + o3i);
+      const o = 16 * p;
+      const t = 14 * p;
+      a[o] = e0r + o0r;
+      a[o + 1] = e0i + o0i;
+      let br = e1r + u1r, bi = e1i + u1i;
+      a[o + 2] = br * tw[t]! - bi * tw[t + 1]!;
+      a[o + 3] = br * tw[t + 1]! + bi * tw[t]!;
+      br = e2r + o2i; bi = e2i - o2r;
+      a[o + 4] = br * tw[t + 2]! - bi * tw[t + 3]!;
+      a[o + 5] = br * tw[t + 3]! + bi * tw[t + 2]!;
+      br = e3r + u3r; bi = e3i + u3i;
+      a[o + 6] = br * tw[t + 4]! - bi * tw[t + 5]!;
+      a[o + 7] = br * tw[t + 5]! + bi * tw[t + 4]!;
+      br = e0r - o0r; bi = e0i - o0i;
+      a[o + 8] = br * tw[t + 6]! - bi * tw[t + 7]!;
+      a[o + 9] = br * tw[t + 7]! + bi * tw[t + 6]!;
+      br = e1r - u1r; bi = e1i - u1i;
+      a[o + 10] = br * tw[t + 8]! - bi * tw[t + 9]!;
+      a[o + 11] = br * tw[t + 9]! + bi * tw[t + 8]!;
+      br = e2r - o2i; bi = e2i + o2r;
+      a[o + 12] = br * tw[t + 10]! - bi * tw[t + 11]!;
+      a[o + 13] = br * tw[t + 11]! + bi * tw[t + 10]!;
+      br = e3r - u3r; bi = e3i - u3i;
+      a[o + 14] = br * tw[t + 12]! - bi * tw[t + 13]!;
+      a[o + 15] = br * tw[t + 13]! + bi * tw[t + 12]!;
+    }
+    // Pass 2, radix 5 (length 25, m = 5, stride 8): inputs q + 8(p + 5j), outputs q + 8(5p + k).
+    const tv = this.tw5;
+    for (let p = 0; p < 5; p++) {
+      const t = 8 * p;
+      const w1r = tv[t]!, w1i = tv[t + 1]!, w2r = tv[t + 2]!, w2i = tv[t + 3]!;
+      const w3r = tv[t + 4]!, w3i = tv[t + 5]!, w4r = tv[t + 6]!, w4i = tv[t + 7]!;
+      for (let q = 0; q < 8; q++) {
+        const i0 = 2 * (q + 8 * p);
+        const a0r = a[i0]!, a0i = a[i0 + 1]!, a1r = a[i0 + 80]!, a1i = a[i0 + 81]!;
+        const a2r = a[i0 + 160]!, a2i = a[i0 + 161]!, a3r = a[i0 + 240]!, a3i = a[i0 + 241]!;
+        const a4r = a[i0 + 320]!, a4i = a[i0 + 321]!;
+        const t1r = a1r + a4r, t1i = a1i + a4i, t2r = a2r + a3r, t2i = a2i + a3i;
+        const t3r = a1r - a4r, t3i = a1i - a4i, t4r = a2r - a3r, t4i = a2i - a3i;
+        const m1r = a0r + C5_1 * t1r + C5_2 * t2r, m1i = a0i + C5_1 * t1i + C5_2 * t2i;
+        const m2r = a0r + C5_2 * t1r + C5_1 * t2r, m2i = a0i + C5_2 * t1i + C5_1 * t2i;
+        const ur = S5_1 * t3r + S5_2 * t4r, ui = S5_1 * t3i + S5_2 * t4i;
+        const vr = S5_2 * t3r - S5_1 * t4r, vi = S5_2 * t3i - S5_1 * t4i;
+        const b1r = m1r + ui, b1i = m1i - ur, b4r = m1r - ui, b4i = m1i + ur;
+        const b2r = m2r + vi, b2i = m2i - vr, b3r = m2r - vi, b3i = m2i + vr;
+        const o = 2 * (q + 40 * p);
+        b[o] = a0r + t1r + t2r;
+        b[o + 1] = a0i + t1i + t2i;
+        b[o + 16] = b1r * w1r - b1i * w1i;
+        b[o + 17] = b1r * w1i + b1i * w1r;
+        b[o + 32] = b2r * w2r - b2i * w2i;
+        b[o + 33] = b2r * w2i + b2i * w2r;
+        b[o + 48] = b3r * w3r - b3i * w3i;
+        b[o + 49] = b3r * w3i + b3i * w3r;
+        b[o + 64] = b4r * w4r - b4i * w4i;
+        b[o + 65] = b4r * w4i + b4i * w4r;
+      }
+    }
+    // Pass 3, radix 5 (length 5, m = 1, stride 40; every twiddle is 1): natural order out.
+    for (let q = 0; q < 40; q++) {
+      const i0 = 2 * q;
+      const a0r = b[i0]!, a0i = b[i0 + 1]!, a1r = b[i0 + 80]!, a1i = b[i0 + 81]!;
+      const a2r = b[i0 + 160]!, a2i = b[i0 + 161]!, a3r = b[i0 + 240]!, a3i = b[i0 + 241]!;
+      const a4r = b[i0 + 320]!, a4i = b[i0 + 321]!;
+      const t1r = a1r + a4r, t1i = a1i + a4i, t2r = a2r + a3r, t2i = a2i + a3i;
+      const t3r = a1r - a4r, t3i = a1i - a4i, t4r = a2r - a3r, t4i = a2i - a3i;
+      const m1r = a0r + C5_1 * t1r + C5_2 * t2r, m1i = a0i + C5_1 * t1i + C5_2 * t2i;
+      const m2r = a0r + C5_2 * t1r + C5_1 * t2r, m2i = a0i + C5_2 * t1i + C5_1 * t2i;
+      const ur = S5_1 * t3r + S5_2 * t4r, ui = S5_1 * t3i + S5_2 * t4i;
+      const vr = S5_2 * t3r - S5_1 * t4r, vi = S5_2 * t3i - S5_1 * t4i;
+      a[i0] = a0r + t1r + t2r;
+      a[i0 + 1] = a0i + t1i + t2i;
+      a[i0 + 80] = m1r + ui;
+      a[i0 + 81] = m1i - ur;
+      a[i0 + 160] = m2r + vi;
+      a[i0 + 161] = m2i - vr;
+      a[i0 + 240] = m2r - vi;
+      a[i0 + 241] = m2i + vr;
+      a[i0 + 320] = m1r - ui;
+      a[i0 + 321] = m1i + ur;
+    }
+    // Real spectrum from the half-length complex one (Brigham 1988, 9.3), bins k and 200 - k
+    // together since both use Z[k] and Z[200 - k]: X[k] = E + W^k O, X[200-k] = conj(E - W^k O)
+    // with E = (Z[k] + conj Z[200-k]) / 2, O = (Z[k] - conj Z[200-k]) / 2i, W = exp(-2 pi i / 400).
+    const cos = this.cos;
+    const sin = this.sin;
+    const z0 = a[0]! + a[1]!;
+    const zh = a[0]! - a[1]!;
+    power[0] = z0 * z0;
+    power[200] = zh * zh;
+    for (let k = 1; k <= 100; k++) {
+      const i = 2 * k;
+      const j = 400 - i;
+      const zr = a[i]!, zi = a[i + 1]!, cr = a[j]!, ci = -a[j + 1]!;
+      const er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci);
+      const or = 0.5 * (zi - ci), oi = -0.5 * (zr - cr);
+      const c = cos[k]!, s = sin[k]!;
+      const wr = c * or - s * oi, wi = c * oi + s * or;
+      const xr = er + wr, xi = ei + wi;
+      power[k] = xr * xr + xi * xi;
+      const yr = er - wr, yi = ei - wi;
+      power[200 - k] = yr * yr + yi * yi;
+    }
+  }
+}

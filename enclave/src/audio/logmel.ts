@@ -3,7 +3,7 @@
 // enough to run on every contribution: STFT (n_fft 400, hop 160, periodic Hann, centred
 // with reflect padding), power spectrum without the last frame, Slaney mel filters,
 // log10(max(x, 1e-10)), floor at (max - 8), then (x + 4) / 4.
-import { RealPowerSpectrum } from './fft.ts';
+import { WhisperFramePower } from './fft.ts';
 import { slaneyMelFilterBank, type MelFilterBank } from './mel-filters.ts';
 
 export const WHISPER_SAMPLE_RATE = 16000;
@@ -43,28 +43,43 @@ function reflectIndex(i: number, length: number): number {
 export class LogMelExtractor {
   readonly filters: MelFilterBank;
   private readonly window = periodicHann(WHISPER_N_FFT);
-  private readonly spectrum = new RealPowerSpectrum(WHISPER_N_FFT);
+  private readonly spectrum = new WhisperFramePower();
   private readonly power = new Float64Array(WHISPER_N_FFT / 2 + 1);
-  /** The sparse filters in flat arrays: filter m covers bins starts[m]..ends[m]-1 with weights from offsets[m]. */
-  private readonly flat: { starts: Int32Array; ends: Int32Array; offsets: Int32Array; weights: Float64Array };
+  /** One frame of reflect-padded samples, for the frames that reach past either end. */
+  private readonly edge = new Float32Array(WHISPER_N_FFT);
+  /**
+   * The filters bin by bin: Slaney triangles span two mel steps and overlap only their
+   * neighbours, so bin k feeds at most two adjacent filters, lower[k] (weight lowerWeight[k])
+   * and lower[k] + 1 (upperWeight[k]). A bin no filter covers points at the spare band nMels.
+   * Accumulating bin-wise reads the power spectrum once, in order, with no inner loop bounds.
+   */
+  private readonly lower: Int32Array;
+  private readonly lowerWeight: Float64Array;
+  private readonly upperWeight: Float64Array;
+  /** nMels + 2 sums: the spare band nMels (and nMels + 1) collects bins no filter covers. */
+  private readonly mel: Float64Array;
 
   constructor(nMels: MelBands) {
     if (nMels !== 80 && nMels !== 128) throw new RangeError(`nMels must be 80 or 128, received ${String(nMels)}`);
     this.filters = slaneyMelFilterBank(WHISPER_SAMPLE_RATE, WHISPER_N_FFT, nMels);
-    const sparse = this.filters.sparse;
-    const starts = new Int32Array(nMels);
-    const ends = new Int32Array(nMels);
-    const offsets = new Int32Array(nMels);
-    const weights = new Float64Array(sparse.reduce((sum, f) => sum + f.weights.length, 0));
-    let offset = 0;
-    sparse.forEach((filter, m) => {
-      starts[m] = filter.start;
-      ends[m] = filter.start + filter.weights.length;
-      offsets[m] = offset;
-      weights.set(filter.weights, offset);
-      offset += filter.weights.length;
-    });
-    this.flat = { starts, ends, offsets, weights };
+    const bins = WHISPER_N_FFT / 2 + 1;
+    this.lower = new Int32Array(bins).fill(nMels);
+    this.lowerWeight = new Float64Array(bins);
+    this.upperWeight = new Float64Array(bins);
+    this.mel = new Float64Array(nMels + 2);
+    const dense = this.filters.dense;
+    for (let k = 0; k < bins; k++) {
+      const covering: number[] = [];
+      for (let m = 0; m < nMels; m++) if (dense[m * bins + k] !== 0) covering.push(m);
+      if (covering.length === 0) continue;
+      const first = covering[0]!;
+      if (covering.length > 2 || (covering.length === 2 && covering[1] !== first + 1)) {
+        throw new Error(`mel bin ${k} is covered by filters ${covering.join(', ')}, not at most two adjacent ones`);
+      }
+      this.lower[k] = first;
+      this.lowerWeight[k] = dense[first * bins + k]!;
+      this.upperWeight[k] = first + 1 < nMels ? dense[(first + 1) * bins + k]! : 0;
+    }
   }
 
   compute(samples: Float32Array): LogMelSpectrogram {
@@ -73,24 +88,31 @@ export class LogMelExtractor {
     // torch.stft(center=True) gives 1 + floor(len / hop) frames; Whisper drops the last.
     const frames = Math.floor(length / WHISPER_HOP);
     const data = new Float32Array(frames * nMels);
-    const input = this.spectrum.input;
     const window = this.window;
     const power = this.power;
-    const { starts, ends, offsets, weights } = this.flat;
+    const edge = this.edge;
+    const { lower, lowerWeight, upperWeight, mel } = this;
+    const bins = WHISPER_N_FFT / 2 + 1;
     const pad = WHISPER_N_FFT / 2;
     let max = Number.NEGATIVE_INFINITY;
     for (let f = 0; f < frames; f++) {
       const start = f * WHISPER_HOP - pad;
       if (start >= 0 && start + WHISPER_N_FFT <= length) {
-        for (let i = 0; i < WHISPER_N_FFT; i++) input[i] = samples[start + i]! * window[i]!;
+        this.spectrum.compute(samples, start, window, power);
       } else {
-        for (let i = 0; i < WHISPER_N_FFT; i++) input[i] = samples[reflectIndex(start + i, length)]! * window[i]!;
+        for (let i = 0; i < WHISPER_N_FFT; i++) edge[i] = samples[reflectIndex(start + i, length)]!;
+        this.spectrum.compute(edge, 0, window, power);
       }
-      this.spectrum.compute(power);
+      mel.fill(0);
+      for (let k = 0; k < bins; k++) {
+        const p = power[k]!;
+        const m = lower[k]!;
+        mel[m] = mel[m]! + lowerWeight[k]! * p;
+        mel[m + 1] = mel[m + 1]! + upperWeight[k]! * p;
+      }
       const row = f * nMels;
       for (let m = 0; m < nMels; m++) {
-        let acc = 0;
-        for (let k = starts[m]!, w = offsets[m]!, end = ends[m]!; k < end; k++, w++) acc += weights[w]! * power[k]!;
+        const acc = mel[m]!;
         const value = Math.log(acc > 1e-10 ? acc : 1e-10) * Math.LOG10E;
         data[row + m] = value;
         if (value > max) max = value;
