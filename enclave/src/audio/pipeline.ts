@@ -6,7 +6,6 @@ import { fingerprint, FINGERPRINT_VERSION, DEFAULT_FINGERPRINT } from './fingerp
 import { integratedLoudness } from './loudness.ts';
 import { logMelSpectrogram } from './logmel.ts';
 import { clippingFraction, DEFAULT_QUALITY, effectiveBandwidth, qualityScore, samplePeakDbfs, type MelFrames, type QualityThresholds } from './quality.ts';
-import { InvalidSamplesError } from './score-errors.ts';
 import { DEFAULT_SCORE, proofScore, type InvalidReason, type ProofFields, type ScoreThresholds } from './score.ts';
 import { wadaSnr } from './snr.ts';
 import type { FingerprintIndex, FingerprintMatch } from './uniqueness.ts';
@@ -100,9 +99,8 @@ export async function scoreRecording(samples: Float32Array, options: ScoreOption
     authenticity: { ...DEFAULT_PIPELINE.authenticity, ...options.config?.authenticity },
     score: { ...DEFAULT_PIPELINE.score, ...options.config?.score },
   };
-  if (options.index !== null && options.fileId === undefined) {
-    throw new InvalidSamplesError('A fileId is needed to check uniqueness against an index.', { samples: samples.length });
-  }
+  // A caller's mistake, not bad audio: no AudataError code for it.
+  if (options.index !== null && options.fileId === undefined) throw new TypeError('scoreRecording: a fileId is needed to check uniqueness against an index');
   const now = options.now ?? (() => performance.now());
   const logMel = options.logMel ?? ((s: Float32Array) => logMelSpectrogram(s, { nMels: 80 }));
   const timings = { vad: 0, logmel: 0, quality: 0, fingerprint: 0, uniqueness: 0, authenticity: 0, score: 0 };
@@ -114,7 +112,7 @@ export async function scoreRecording(samples: Float32Array, options: ScoreOption
     t = n;
   };
 
-  const window = config.vad.window ?? 512;
+  const window = config.vad.window ?? DEFAULT_VAD_RUN.window;
   const probs = await options.vad.speechProbabilities(samples, config.vad);
   const va = voiceActivity(probs, window / SAMPLE_RATE, duration, config.segments);
   lap('vad');
