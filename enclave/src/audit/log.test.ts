@@ -56,5 +56,25 @@ describe('enclave/audit/log', () => {
     }
     expect(error).to.be.instanceOf(AuditLogError).with.property('code', 'AUDIT_LOG_INVALID_INPUT');
     expect(() => new AuditLog({ signer: key, domain, signEvery: 0 })).to.throw(AuditLogError);
+    expect(() => new AuditLog({ signer: key, domain, signEvery: 1, resume: { entries: 2, head: ZERO_HASH, lastTime: 0 } })).to.throw(AuditLogError);
+  });
+
+  it('resumes a chain after a restart: seq and hash links continue, and the whole replays clean', async () => {
+    const before = new AuditLog({ signer: key, domain, signEvery: 2, clock: () => 1000 });
+    await before.append('key-release', 'boot 1');
+    await before.append('proof', 'p1');
+    const nextKey = privateKeyToAccount(keccak256(toHex('second boot key')));
+    const after = new AuditLog({ signer: nextKey, domain, signEvery: 2, clock: () => 500, resume: before.position() });
+    await after.append('key-release', 'boot 2');
+    await after.append('proof', 'p2');
+    const [first, second] = [before.export(), after.export()];
+    expect(second.entries.map((e) => e.seq)).to.deep.equal([2, 3]);
+    expect(second.entries[0]!.prevHash).to.equal(before.head().head);
+    expect(second.entries[0]!.time).to.equal(1000);
+    const verdict = await verifyAuditLog(
+      { entries: [...first.entries, ...second.entries], heads: [...first.heads, ...second.heads] },
+      { signers: [key.address, nextKey.address], domain },
+    );
+    expect(verdict).to.include({ entries: 4, signedThrough: 3 });
   });
 });

@@ -33,6 +33,8 @@ export interface AuditLogOptions {
   /** Called with each entry and each signed head as they are made, e.g. to persist or ship them. */
   onEntry?: (entry: AuditEntry) => void;
   onHead?: (head: SignedAuditHead) => void;
+  /** Continue a chain begun in an earlier boot (from the sealed state) instead of starting at seq 0. */
+  resume?: { entries: number; head: Hex; lastTime: number };
 }
 
 /** SHA-256 of what is logged; the log keeps only the digest, never the payload. */
@@ -46,6 +48,8 @@ export class AuditLog {
   readonly #options: AuditLogOptions;
   readonly #clock: () => number;
   #head: Hex = ZERO_HASH;
+  /** Entries written before this boot: seq numbers continue from here. */
+  #base = 0;
   #sinceSigned = 0;
   #lastTime = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -54,6 +58,14 @@ export class AuditLog {
     if (!Number.isSafeInteger(options.signEvery) || options.signEvery < 1) throw new AuditLogError('signEvery', 'an integer >= 1', String(options.signEvery));
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    if (options.resume !== undefined) {
+      const { entries, head, lastTime } = options.resume;
+      if (!Number.isSafeInteger(entries) || entries < 0) throw new AuditLogError('resume.entries', 'an integer >= 0', String(entries));
+      if (!/^0x[0-9a-f]{64}$/.test(head) || (entries === 0) !== (head === ZERO_HASH)) throw new AuditLogError('resume.head', 'a lower-case 32-byte hash, zero exactly when there are no entries', head);
+      this.#base = entries;
+      this.#head = head;
+      this.#lastTime = lastTime;
+    }
   }
 
   get signer(): Address {
@@ -66,7 +78,7 @@ export class AuditLog {
     const run = this.#queue.then(async () => {
       // A clock that steps back must not make the log look reordered.
       const time = Math.max(this.#lastTime, Math.floor(this.#clock()));
-      const entry: AuditEntry = { seq: this.#entries.length, prevHash: this.#head, kind, payloadDigest: payloadDigest(payload), time };
+      const entry: AuditEntry = { seq: this.#base + this.#entries.length, prevHash: this.#head, kind, payloadDigest: payloadDigest(payload), time };
       this.#entries.push(entry);
       this.#head = hashAuditEntry(entry);
       this.#lastTime = time;
@@ -86,7 +98,7 @@ export class AuditLog {
   }
 
   async #sign(): Promise<SignedAuditHead> {
-    const seq = this.#entries.length - 1;
+    const seq = this.#base + this.#entries.length - 1;
     const last = this.#heads.at(-1);
     if (last !== undefined && last.seq === seq) return last;
     const head = this.#head;
@@ -105,7 +117,12 @@ export class AuditLog {
 
   /** The current head (hash of the last entry) and its seq. */
   head(): { seq: number; head: Hex } {
-    return { seq: this.#entries.length - 1, head: this.#head };
+    return { seq: this.#base + this.#entries.length - 1, head: this.#head };
+  }
+
+  /** Where the chain stands, in the form `resume` takes after a restart. */
+  position(): { entries: number; head: Hex; lastTime: number } {
+    return { entries: this.#base + this.#entries.length, head: this.#head, lastTime: this.#lastTime };
   }
 
   /** Copies of the entries and signed heads, the form verifyAuditLog replays. */
