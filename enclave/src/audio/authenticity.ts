@@ -3,6 +3,7 @@
 // synthesis such as espeak-ng draws smooth, piecewise-linear pitch contours. A modern neural
 // TTS reproduces natural micro-prosody and passes these checks; see SCORING.md.
 import { pitchTrack, type PitchTrack } from './authenticity-pitch.ts';
+import type { SpectralStatistics } from './authenticity-spectral.ts';
 import type { SpeechSegment } from './vad-segments.ts';
 
 export interface AuthenticityThresholds {
@@ -13,6 +14,9 @@ export interface AuthenticityThresholds {
   /** F0 standard deviation (semitones) at which the prosody signal is 0.5. */
   f0RangeMidSemitones: number;
   f0RangeSpread: number;
+  /** Interquartile range of spectral flux (log10 units) at which the step signal is 0.5. */
+  fluxIqrMid: number;
+  fluxIqrSpread: number;
   /** Voiced frame pairs needed before the evidence counts fully; fewer pull the score to 0.5. */
   minVoicedPairs: number;
   /** Speech analysed frame by frame; beyond it, frames are sampled evenly (runs of three). */
@@ -24,6 +28,8 @@ export const DEFAULT_AUTHENTICITY: AuthenticityThresholds = {
   pitchWobbleSpread: 0.12,
   f0RangeMidSemitones: 1.5,
   f0RangeSpread: 0.5,
+  fluxIqrMid: 0.32,
+  fluxIqrSpread: 0.1,
   minVoicedPairs: 20,
   fullAnalysisSeconds: 60,
 };
@@ -50,6 +56,8 @@ export interface AuthenticityResult {
   /** Fraction of 10 ms non-speech frames below one 16-bit step (digital silence, no noise floor). */
   digitalSilenceFraction: number;
   voicedPairs: number;
+  /** Spectral texture, when the caller passed it (the pipeline does). */
+  spectral: SpectralStatistics | null;
 }
 
 const logistic = (x: number) => 1 / (1 + Math.exp(-x));
@@ -85,6 +93,7 @@ export function authenticitySignals(
   segments: readonly SpeechSegment[],
   thresholds: Partial<AuthenticityThresholds> = {},
   track?: PitchTrack,
+  spectral?: SpectralStatistics,
 ): AuthenticityResult {
   const t = { ...DEFAULT_AUTHENTICITY, ...thresholds };
   const speech = segments.reduce((sum, s) => sum + (s.end - s.start), 0);
@@ -127,7 +136,14 @@ export function authenticitySignals(
     ? logistic((Math.log(pitchWobbleCents) - Math.log(t.pitchWobbleMidCents)) / t.pitchWobbleSpread)
     : 0;
   const rangeSignal = logistic((f0Std - t.f0RangeMidSemitones) / t.f0RangeSpread);
-  const evidence = wobbleSignal * Math.sqrt(rangeSignal);
+  // Rule-based synthesis holds a spectrum, then jumps to the next target: its frame-to-frame
+  // change is bimodal, with a wide interquartile range. With the spectrum at hand, that signal
+  // and the pitch one are combined by geometric mean, so neither alone decides.
+  const stepSignal = spectral === undefined || spectral.fluxIqr <= 0
+    ? null
+    : logistic((Math.log(t.fluxIqrMid) - Math.log(spectral.fluxIqr)) / t.fluxIqrSpread);
+  const natural = stepSignal === null ? wobbleSignal : Math.sqrt(wobbleSignal * stepSignal);
+  const evidence = natural * Math.sqrt(rangeSignal);
   // With little voiced speech the signals say little: shrink towards an undecided 0.5.
   const n = wobble.length;
   const score = (n * evidence + t.minVoicedPairs * 0.5) / (n + t.minVoicedPairs);
@@ -141,5 +157,6 @@ export function authenticitySignals(
     voicedFraction: analysed > 0 ? semis.length / analysed : 0,
     digitalSilenceFraction: digitalSilenceFraction(samples, segments, 16000),
     voicedPairs: n,
+    spectral: spectral ?? null,
   };
 }

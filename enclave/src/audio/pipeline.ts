@@ -2,6 +2,7 @@
 // the per-stage numbers behind them and how long each stage took. Pure apart from the VAD
 // session and the fingerprint index, which the caller owns and passes in.
 import { authenticitySignals, DEFAULT_AUTHENTICITY, type AuthenticityThresholds } from './authenticity.ts';
+import { spectralStatistics } from './authenticity-spectral.ts';
 import { fingerprint, FINGERPRINT_VERSION, DEFAULT_FINGERPRINT } from './fingerprint.ts';
 import { integratedLoudness } from './loudness.ts';
 import { logMelSpectrogram } from './logmel.ts';
@@ -68,6 +69,9 @@ export interface ScoreAttributes {
   f0StdSemitones: number;
   voicedFraction: number;
   digitalSilenceFraction: number;
+  spectralFlatness: number;
+  spectralFluxMedian: number;
+  spectralFluxIqr: number;
   fingerprintWords: number;
   duplicateOf: FingerprintMatch | null;
   invalidReason: InvalidReason | null;
@@ -138,7 +142,7 @@ export async function scoreRecording(samples: Float32Array, options: ScoreOption
   const fp = fingerprint(mel, DEFAULT_FINGERPRINT);
   lap('fingerprint');
 
-  const auth = authenticitySignals(samples, va.segments, config.authenticity);
+  const auth = authenticitySignals(samples, va.segments, config.authenticity, undefined, spectralStatistics(mel, speechFrames));
   lap('authenticity');
 
   // Validity does not depend on uniqueness, so an invalid file is only looked up, never indexed.
@@ -206,6 +210,9 @@ export async function scoreRecording(samples: Float32Array, options: ScoreOption
       f0StdSemitones: auth.f0StdSemitones,
       voicedFraction: auth.voicedFraction,
       digitalSilenceFraction: auth.digitalSilenceFraction,
+      spectralFlatness: auth.spectral?.flatnessMedian ?? 0,
+      spectralFluxMedian: auth.spectral?.fluxMedian ?? 0,
+      spectralFluxIqr: auth.spectral?.fluxIqr ?? 0,
       fingerprintWords: fp.words.length,
       duplicateOf: match,
       invalidReason: proof.invalidReason,
