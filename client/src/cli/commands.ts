@@ -14,6 +14,7 @@ export const commands: Record<string, CommandEntry> = {
   revoke: { summary: 'Withdraw one of your recorded files from later jobs', load: async () => (await import('./revoke.ts')).revoke },
   audit: { summary: "Replay the enclave's audit log: hash chain, signed heads, anchors", load: async () => (await import('./audit.ts')).audit },
   claim: { summary: 'Claim your share of a settled job from JobEscrow', load: async () => (await import('./claim.ts')).claim },
+  job: { summary: 'Buyer jobs under a DAO policy: keygen, submit, status, result, train, finish', load: async () => (await import('./job.ts')).job },
   'verify-attestation': { summary: 'Verify an AWS Nitro attestation document', load: async () => (await import('@audata/verifier/cli')).verifyAttestationCommand },
   privacy: { summary: 'Privacy accounting: epsilon of DP-SGD steps', load: async () => (await import('@audata/enclave/cli/privacy')).privacy },
   features: { summary: 'Audio features: Whisper-compatible log-mel of a file', load: async () => (await import('@audata/enclave/cli/features')).features },

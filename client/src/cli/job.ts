@@ -1,0 +1,149 @@
+// `audata job`: a buyer's jobs under a DAO policy, through the host: keygen (the X25519 key
+// releases are sealed to), submit, status, result (features, aggregates), train (a DP-SGD
+// loop) and finish (the enclave-signed receipt and the shares file contributors claim with).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isAddress, type Address, type Hex } from 'viem';
+import { CliUsageError, EXIT_OK, parseCli, runCliCommand, type CliCommand, type CliIo } from '@audata/wire';
+import { generateBuyerKey, openRelease, readBuyerKey, writeBuyerKey } from '../jobs/buyer-key.ts';
+import { JobInputError } from '../jobs/errors.ts';
+import { serializeSharesFile } from '../jobs/shares-file.ts';
+import { trainJob } from '../jobs/train.ts';
+import { HttpJobTransport, type JobKind } from '../jobs/transport.ts';
+import { resolveConfig } from './options.ts';
+
+const USAGE = [
+  'audata job keygen --out FILE',
+  'audata job submit --job-id HEX --policy ID --kind features|gradients|aggregates --model FILE --buyer ADDR --key-file FILE [--params JSON] [--host URL]',
+  'audata job status JOB_ID [--host URL]',
+  'audata job result JOB_ID --key-file FILE [--out FILE] [--host URL]',
+  'audata job train JOB_ID --key-file FILE --parameters P --steps N --lr X --sample-rate Q --noise-multiplier S --clip C [--init FILE] [--out FILE] [--host URL]',
+  'audata job finish JOB_ID [--shares-out FILE] [--host URL]',
+].join('\n       ');
+
+const options = {
+  host: { type: 'string' },
+  config: { type: 'string' },
+  out: { type: 'string' },
+  'job-id': { type: 'string' },
+  policy: { type: 'string' },
+  kind: { type: 'string' },
+  model: { type: 'string' },
+  buyer: { type: 'string' },
+  'key-file': { type: 'string' },
+  params: { type: 'string' },
+  parameters: { type: 'string' },
+  steps: { type: 'string' },
+  lr: { type: 'string' },
+  'sample-rate': { type: 'string' },
+  'noise-multiplier': { type: 'string' },
+  clip: { type: 'string' },
+  init: { type: 'string' },
+  'shares-out': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const isBytes32 = (v: string | undefined): v is Hex => v !== undefined && /^0x[0-9a-fA-F]{64}$/.test(v);
+
+function need(value: string | undefined, flag: string): string {
+  if (value === undefined) throw new CliUsageError(`--${flag} is required.`, USAGE);
+  return value;
+}
+
+function num(value: string | undefined, flag: string, ok: (x: number) => boolean, expected: string): number {
+  const x = Number(need(value, flag));
+  if (!ok(x)) throw new CliUsageError(`--${flag} must be ${expected}; received "${value}".`, USAGE);
+  return x;
+}
+
+function readBytes(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new JobInputError(`${what} ${path}`, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function output(io: CliIo, path: string | undefined, text: string): void {
+  if (path === undefined) io.stdout(text);
+  else writeFileSync(path, text);
+}
+
+export const job: CliCommand = (argv, io) =>
+  runCliCommand(io, async () => {
+    const { values, positionals } = parseCli(argv, options, USAGE);
+    if (values.help === true || positionals.length === 0) {
+      io.stdout(`Usage: ${USAGE}\n\nThe buyer pays JobEscrow for --job-id under the policy before submitting. Every release is sealed\nto the key from keygen; the host relays but cannot read it.\n`);
+      return EXIT_OK;
+    }
+    const [sub, jobIdArg] = positionals;
+    if (sub === 'keygen') {
+      const key = await generateBuyerKey();
+      writeBuyerKey(need(values.out, 'out'), key);
+      io.stdout(`wrote a new X25519 buyer key to ${values.out!}\n`);
+      return EXIT_OK;
+    }
+    const transport = new HttpJobTransport((values.host ?? resolveConfig(values).hostUrl).replace(/\/+$/, ''));
+    if (sub === 'submit') {
+      const jobId = need(values['job-id'], 'job-id');
+      if (!isBytes32(jobId)) throw new CliUsageError('--job-id must be 32 bytes of hex.', USAGE);
+      const policy = need(values.policy, 'policy');
+      if (!/^[0-9]+$/.test(policy)) throw new CliUsageError('--policy must be a decimal policy id.', USAGE);
+      const kind = need(values.kind, 'kind') as JobKind;
+      if (!['features', 'gradients', 'aggregates'].includes(kind)) throw new CliUsageError('--kind must be features, gradients or aggregates.', USAGE);
+      const buyer = need(values.buyer, 'buyer');
+      if (!isAddress(buyer)) throw new CliUsageError('--buyer must be an address.', USAGE);
+      let params: Record<string, unknown> | undefined;
+      if (values.params !== undefined) {
+        try {
+          params = JSON.parse(values.params) as Record<string, unknown>;
+        } catch {
+          throw new CliUsageError('--params must be JSON.', USAGE);
+        }
+      }
+      const key = await readBuyerKey(need(values['key-file'], 'key-file'));
+      const view = await transport.submit({ jobId, policyId: BigInt(policy), buyer: buyer as Address, kind, model: readBytes(need(values.model, 'model'), 'The model file'), buyerKey: key.publicKey, ...(params === undefined ? {} : { params }) });
+      io.stdout(`${JSON.stringify(view)}\n`);
+      return EXIT_OK;
+    }
+    if (!isBytes32(jobIdArg) || positionals.length !== 2) throw new CliUsageError(`Expected: ${sub ?? ''} JOB_ID (32 bytes of hex).`, USAGE);
+    const jobId = jobIdArg;
+    switch (sub) {
+      case 'status':
+        io.stdout(`${JSON.stringify(await transport.status(jobId))}\n`);
+        return EXIT_OK;
+      case 'result': {
+        const key = await readBuyerKey(need(values['key-file'], 'key-file'));
+        output(io, values.out, `${JSON.stringify(await openRelease(await transport.result(jobId), key))}\n`);
+        return EXIT_OK;
+      }
+      case 'train': {
+        const key = await readBuyerKey(need(values['key-file'], 'key-file'));
+        const P = num(values.parameters, 'parameters', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer');
+        let initial = new Float64Array(P);
+        if (values.init !== undefined) {
+          const raw = JSON.parse(new TextDecoder().decode(readBytes(values.init, 'The initial parameters file'))) as unknown;
+          if (!Array.isArray(raw) || raw.length !== P || !raw.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new JobInputError(`The initial parameters file ${values.init}`, `is not a JSON list of ${P} numbers`);
+          initial = Float64Array.from(raw as number[]);
+        }
+        const result = await trainJob(transport, key, jobId, initial, {
+          steps: num(values.steps, 'steps', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer'),
+          learningRate: num(values.lr, 'lr', (x) => x > 0 && Number.isFinite(x), 'a number > 0'),
+          sampleRate: num(values['sample-rate'], 'sample-rate', (x) => x > 0 && x <= 1, 'in (0, 1]'),
+          noiseMultiplier: num(values['noise-multiplier'], 'noise-multiplier', (x) => x > 0 && Number.isFinite(x), 'a number > 0'),
+          clipNorm: num(values.clip, 'clip', (x) => x > 0 && Number.isFinite(x), 'a number > 0'),
+          onStep: (step, _p, epsilon) => io.stderr(`step ${step}: epsilon spent ${epsilon.toFixed(4)}\n`),
+        });
+        output(io, values.out, `${JSON.stringify(Array.from(result.parameters))}\n`);
+        return EXIT_OK;
+      }
+      case 'finish': {
+        const finished = await transport.finish(jobId);
+        const r = finished.receipt;
+        io.stdout(`${JSON.stringify({ receipt: { ...r, policyId: r.policyId.toString(), epsilonSpent: r.epsilonSpent.toString(), deadline: r.deadline.toString() }, signature: finished.signature })}\n`);
+        if (values['shares-out'] !== undefined && finished.shares.length > 0) writeFileSync(values['shares-out'], serializeSharesFile({ jobId, sharesRoot: r.sharesRoot, shares: finished.shares }));
+        return EXIT_OK;
+      }
+      default:
+        throw new CliUsageError(`Unknown job subcommand "${sub ?? ''}".`, USAGE);
+    }
+  });
