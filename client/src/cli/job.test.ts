@@ -129,6 +129,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
     await run('keygen', '--out', otherKey);
     const again = await run('result', featuresJob, '--host', host, '--key-file', otherKey);
     expect(again.err).to.match(/^CLIENT_HOST_REQUEST_FAILED: .*JOB_STATE/);
+    expect((await run('finish', featuresJob, '--host', host)).code).to.equal(0);
   });
 
   it('refuses a release sealed to another key with CLIENT_RELEASE_UNREADABLE, and shows host refusals by code', async () => {
@@ -141,6 +142,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
     const jobId = keccak256(toHex('sealed elsewhere'));
     await run('submit', '--host', host, '--job-id', jobId, '--policy', '1', '--kind', 'features', '--model', modelFile, '--buyer', buyer, '--key-file', otherFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 }));
     expect((await run('result', jobId, '--host', host, '--key-file', keyFile)).err).to.match(/^CLIENT_RELEASE_UNREADABLE/);
+    expect((await run('finish', jobId, '--host', host)).code).to.equal(0);
     const refused = await run('submit', '--host', host, '--job-id', keccak256(toHex('x')), '--policy', '1', '--kind', 'aggregates', '--model', modelFile, '--buyer', buyer, '--key-file', keyFile);
     expect(refused.err).to.match(/^CLIENT_HOST_REQUEST_FAILED: .*JOB_KIND_NOT_ALLOWED/);
     expect((await run('status', 'nope', '--host', host)).code).to.equal(2);
