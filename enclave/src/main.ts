@@ -13,7 +13,7 @@ import { createSimulatedNsm } from './nsm/simulated-nsm.ts';
 import { readEnclaveConfig, type EnclaveConfig } from './runtime/config.ts';
 import { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
 import { createPipelineScorer, SCORING_PIPELINE_VERSION } from './runtime/pipeline-scorer.ts';
-import { FingerprintIndex } from './audio/uniqueness.ts';
+import { FingerprintIndexSlot } from './state/fingerprint-slot.ts';
 import { defaultSileroModelPath, SileroVad } from './audio/vad.ts';
 
 function simulatedNsm(config: EnclaveConfig): Nsm {
@@ -42,8 +42,13 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const kms = new KMSClient({ region: config.kmsRegion, ...(config.kmsEndpoint === undefined ? {} : { endpoint: config.kmsEndpoint }) });
   // The model's hash is pinned by the pipeline; a different file refuses to load.
   const vad = await SileroVad.load({ modelPath: env.AUDATA_VAD_MODEL ?? defaultSileroModelPath(), intraOpNumThreads: 1 });
-  const scorer = createPipelineScorer({ vad, index: new FingerprintIndex() });
-  const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer });
+  // The index is restored from the sealed state the host hands in at boot.
+  const fingerprints = new FingerprintIndexSlot();
+  const scorer = createPipelineScorer({ vad, index: fingerprints });
+  const runtime = createEnclaveRuntime({
+    nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
+    onWarning: (message) => console.warn(`enclave: warning: ${message}`),
+  });
   const server = createChannelServer({
     handlers: runtime.handlers,
     onInternalError: (error) => console.error(`enclave: internal error: ${error instanceof Error ? error.name : 'unknown'}`),

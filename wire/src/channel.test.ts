@@ -29,6 +29,18 @@ describe('channel frames', () => {
     expect(() => validateResponse('contribution.chunk', { type: 'contribution.chunk', received: 1.5 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
   });
 
+  it('carries the sealed state reference as an optional field, and the state request', () => {
+    const ref = { counter: '12', sha256: `0x${'ab'.repeat(32)}`, bytes: 120 };
+    const finish = { type: 'contribution.finish', manifestHash: `0x${'01'.repeat(32)}`, contributor: `0x${'02'.repeat(20)}`, fileId: `0x${'03'.repeat(32)}`, audioBytes: 10 };
+    expect(() => validateResponse('contribution.finish', finish)).to.not.throw();
+    expect(() => validateResponse('contribution.finish', { ...finish, state: ref })).to.not.throw();
+    expect(() => validateResponse('contribution.finish', { ...finish, state: { ...ref, counter: '-1' } })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(validateRequest({ type: 'state' })).to.equal('state');
+    expect(() => validateRequest({ type: 'state', counter: '1' })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('state', { type: 'state', state: ref })).to.not.throw();
+    expect(() => validateResponse('state', { type: 'state' })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+  });
+
   it('keeps a remote error code only when it is well formed, and bounds what it carries', () => {
     const ok = remoteErrorOf({ code: 'ENVELOPE_REPLAYED', message: 'seen', details: { manifestHash: '0x01' } });
     expect(ok.code).to.equal('ENVELOPE_REPLAYED');

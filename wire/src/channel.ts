@@ -245,9 +245,24 @@ export interface SealedDatasetKeyJson {
   datasetKey: Hex;
 }
 
+/**
+ * Names the enclave's sealed state (enclave/src/state/sealed-state.ts) carried as a frame's
+ * binary attachment: opaque to the host, which stores the blob with the highest counter.
+ */
+export interface SealedStateRefJson {
+  /** Strictly increases with every state the enclave emits; decimal. */
+  counter: string;
+  /** SHA-256 of the blob, the state's name for anchoring. */
+  sha256: Hex;
+  bytes: number;
+}
+
 /** Request bodies by type (the `type` field is the key). */
 export interface ChannelRequests {
-  /** Key release: at genesis without `sealed`, later with what genesis returned. */
+  /**
+   * Key release: at genesis without `sealed`, later with what genesis returned. The binary
+   * attachment, when not empty, is the last sealed state the enclave returned.
+   */
   boot: { sealed?: SealedDatasetKeyJson };
   /** An attestation document binding this boot's keys; the binary reply is the document. */
   attestation: { nonce: Hex };
@@ -255,19 +270,23 @@ export interface ChannelRequests {
   /** The binary attachment is the next piece of ciphertext. */
   'contribution.chunk': { session: string };
   'contribution.finish': { session: string };
+  /** The latest sealed state again (binary reply), e.g. when a reply carrying it was lost. */
+  state: Record<string, never>;
 }
 
+// `state` in a reply names the new sealed state in that reply's binary attachment; store it.
 export interface ChannelResponses {
-  boot: { genesis: boolean; sealed: SealedDatasetKeyJson; datasetKey: Hex; signer: Address; pipelineVersion: Hex };
+  boot: { genesis: boolean; sealed: SealedDatasetKeyJson; datasetKey: Hex; signer: Address; pipelineVersion: Hex; state?: SealedStateRefJson };
   attestation: Record<string, never>;
   'contribution.begin': { session: string };
   'contribution.chunk': { received: number };
   /** The enclave signs only proofs it computed, so there is no "sign this" request. */
-  'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex };
+  'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex; state?: SealedStateRefJson };
+  state: { state: SealedStateRefJson };
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'state'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -296,6 +315,7 @@ const proof = object({
   fileId: bytes32, contributor: address, manifestHash: bytes32, valid: bool, score, authenticity: score, ownership: score, quality: score, uniqueness: score,
   pipelineVersion: bytes32, detailsHash: bytes32, deadline: decimal,
 });
+const stateRef = object({ counter: decimal, sha256: bytes32, bytes: int(0, DEFAULT_MAX_FRAME_BYTES) });
 const envelopeHeader: Check = (v) => {
   const parsed = parseEnvelopeHeader(v);
   return parsed.ok ? undefined : `.${parsed.problem.field} ${parsed.problem.problem}`;
@@ -307,13 +327,15 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.begin': { header: envelopeHeader },
   'contribution.chunk': { session: SESSION },
   'contribution.finish': { session: SESSION },
+  state: {},
 };
 const responseSchemas: Record<RequestType, Record<string, Check>> = {
-  boot: { genesis: bool, sealed: sealedKey, datasetKey: bytes32, signer: address, pipelineVersion: bytes32 },
+  boot: { genesis: bool, sealed: sealedKey, datasetKey: bytes32, signer: address, pipelineVersion: bytes32, state: optional(stateRef) },
   attestation: {},
   'contribution.begin': { session: SESSION },
   'contribution.chunk': { received: int(0, Number.MAX_SAFE_INTEGER) },
-  'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)) },
+  'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)), state: optional(stateRef) },
+  state: { state: stateRef },
 };
 
 function validate(schemas: Record<RequestType, Record<string, Check>>, json: Record<string, unknown>): RequestType {

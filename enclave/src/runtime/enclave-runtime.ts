@@ -1,11 +1,14 @@
 // The enclave's request handlers, wired to its keys: boot (key release), attestation (a
 // document binding this boot's keys), and contribution sessions that stream a ciphertext in,
 // open it and, when a scorer is present, sign the proof the enclave itself computed. There is
-// no request that signs what the host supplies.
+// no request that signs what the host supplies. What must survive a restart (fingerprint index,
+// scored manifests, audit head) leaves sealed with every reply that changes it (src/state/).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
-import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem';
-import { BindingPurpose, encodeAttestationBinding, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson } from '@audata/wire';
+import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
+import { BindingPurpose, encodeAttestationBinding, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
+import type { AuditEntry, SignedAuditHead } from '@audata/verifier/audit';
+import { AuditLog, type AuditLogOptions } from '../audit/log.ts';
 import type { ChannelHandlers } from '../channel/server.ts';
 import { openEnvelope, type ManifestLedger, type OpenedContribution } from '../envelope/open.ts';
 import { createDatasetKey, openDatasetKey, type DatasetKeyPair } from '../kms/key-release.ts';
@@ -13,6 +16,7 @@ import type { Nsm } from '../nsm/nsm.ts';
 import { createEnclaveSigner, type EnclaveSigner } from '../signing/enclave-signer.ts';
 import { AlreadyBootedError, BusyError, NotBootedError, SessionUnknownError } from './errors.ts';
 import { PieceQueue } from './piece-queue.ts';
+import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
 import type { KMSClient } from '@aws-sdk/client-kms';
 
 /** Sub-scores in basis points and the hash of the full details, as the proof carries them. */
@@ -49,6 +53,17 @@ export interface EnclaveRuntimeParams {
   /** A session with no request for this long is dropped when another begins. */
   sessionIdleMs?: number;
   maxPlaintextBytes?: number;
+  /** The fingerprint index the scorer uses, so it can be sealed and restored (FingerprintIndexSlot). */
+  fingerprints?: { serialize(): Uint8Array; restore(bytes: Uint8Array): void };
+  /**
+   * The latest state anchor from a source the host cannot rewrite (read by the enclave itself).
+   * Without one, a restored state is checked only against this boot, and onWarning says so.
+   */
+  stateAnchor?: () => Promise<StateAnchor | undefined>;
+  /** Keep an audit log (key release at boot, each proof) whose chain continues across restarts. */
+  audit?: { domain: TypedDataDomain; signEvery: number; onEntry?: (entry: AuditEntry) => void; onHead?: (head: SignedAuditHead) => void };
+  /** Told about accepted-but-weaker conditions; never given keys, state or audio. */
+  onWarning?: (message: string) => void;
 }
 
 export interface EnclaveRuntime {
@@ -73,6 +88,28 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   let dataset: DatasetKeyPair | undefined;
   let sealed: SealedDatasetKeyJson | undefined;
   let booting = false;
+  // Manifests whose contribution finished: the replay set that is sealed. Manifests of sessions
+  // still open stay out, so a restart mid-file lets the host retry that file.
+  const finished = new Set<Hex>();
+  let sealer: StateSealer | undefined;
+  let counter = 0n;
+  let latest: SealedState | undefined;
+  let audit: AuditLog | undefined;
+  // Restored parts this runtime has no live object for are carried through unchanged.
+  let carriedIndex: Uint8Array = new Uint8Array(0);
+  let carriedAudit: AuditResume = EMPTY_AUDIT;
+
+  /** Seals the current state under the next counter; synchronous, so counters follow state order. */
+  const emitState = (): { ref: SealedStateRefJson; bytes: Uint8Array } => {
+    counter += 1n;
+    latest = sealer!.seal({
+      counter,
+      fingerprintIndex: params.fingerprints?.serialize() ?? carriedIndex,
+      seenManifests: [...finished],
+      audit: audit?.position() ?? carriedAudit,
+    });
+    return { ref: stateRef(latest), bytes: latest.bytes };
+  };
 
   const booted = (type: string): DatasetKeyPair => {
     if (dataset === undefined) throw new NotBootedError(type);
@@ -85,23 +122,60 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   };
 
   const handlers: ChannelHandlers = {
-    async boot(body) {
+    async boot(body, binary) {
       if (dataset !== undefined || booting) throw new AlreadyBootedError();
       booting = true;
       try {
         const release = { kms: params.kms, keyId: params.kmsKeyId, nsm: params.nsm, signer: signer.address, pipelineVersion: params.pipelineVersion, randomBytes: random };
+        let keys: DatasetKeyPair;
+        let wrapped: SealedDatasetKeyJson;
         if (body.sealed === undefined) {
           const created = await createDatasetKey(release);
-          dataset = created.keyPair;
-          sealed = created.sealed;
+          keys = created.keyPair;
+          wrapped = created.sealed;
         } else {
-          dataset = await openDatasetKey(release, body.sealed);
-          sealed = { ...body.sealed, datasetKey: bytesToHex(dataset.publicKey) };
+          keys = await openDatasetKey(release, body.sealed);
+          wrapped = { ...body.sealed, datasetKey: bytesToHex(keys.publicKey) };
         }
+        // The state is checked before the enclave counts as booted: a refused state leaves it
+        // unbooted, so it never scores against a forgotten index.
+        const stateSealer = await StateSealer.create({ datasetSecretKey: keys.secretKey, datasetPublicKey: keys.publicKey, randomBytes: random });
+        const restored = binary.length === 0 ? undefined : stateSealer.open(binary);
+        const given = restored === undefined ? undefined : { counter: restored.counter, sha256: sha256Hex(binary) };
+        const anchor = await params.stateAnchor?.();
+        if (anchor !== undefined) checkAgainstAnchor(given, anchor);
+        else {
+          params.onWarning?.(
+            `no state anchor: accepted ${given === undefined ? 'an empty state' : `sealed state ${given.counter}`} from the host without checking that it is the latest`,
+          );
+        }
+        if (restored !== undefined) {
+          if (params.fingerprints !== undefined) params.fingerprints.restore(restored.fingerprintIndex);
+          else carriedIndex = restored.fingerprintIndex;
+          carriedAudit = restored.audit;
+          for (const hash of restored.seenManifests) {
+            finished.add(hash);
+            ledger.add(hash);
+          }
+          counter = restored.counter;
+        }
+        if (params.audit !== undefined) {
+          // The log asks only for AuditHead signatures, and this adapter can make nothing else.
+          const headSigner = { address: signer.address, signTypedData: ({ domain, message }: { domain?: TypedDataDomain; message: { head: Hex; seq: bigint } }) => signer.signAuditHead(domain ?? {}, message) };
+          audit = new AuditLog({ ...params.audit, signer: headSigner as unknown as AuditLogOptions['signer'], resume: carriedAudit });
+        }
+        dataset = keys;
+        sealed = wrapped;
+        sealer = stateSealer;
       } finally {
         booting = false;
       }
-      return { body: { genesis: body.sealed === undefined, sealed, datasetKey: bytesToHex(dataset.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion } };
+      await audit?.append('key-release', toHex(JSON.stringify({ genesis: body.sealed === undefined, datasetKey: bytesToHex(dataset.publicKey), signer: signer.address })));
+      const state = emitState();
+      return {
+        body: { genesis: body.sealed === undefined, sealed, datasetKey: bytesToHex(dataset.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion, state: state.ref },
+        binary: state.bytes,
+      };
     },
 
     async attestation(body) {
@@ -180,7 +254,11 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           fileId: opened.manifest.ciphertextSha256,
           audioBytes: opened.audio.length,
         };
-        if (params.scorer === undefined) return { body: reply };
+        if (params.scorer === undefined) {
+          finished.add(opened.manifestHash);
+          const state = emitState();
+          return { body: { ...reply, state: state.ref }, binary: state.bytes };
+        }
         const scored = await params.scorer.score(opened);
         const proof: ContributionProof = {
           fileId: opened.manifest.ciphertextSha256,
@@ -191,14 +269,26 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           deadline: BigInt(Math.floor(now().getTime() / 1000) + (params.proofTtlSeconds ?? 3600)),
         };
         const signature = await signer.signProof({ chainId: params.chainId, contract: params.registry }, proof);
-        return { body: { ...reply, proof: proofToJson(proof), signature } };
+        finished.add(opened.manifestHash);
+        await audit?.append('proof', hexToBytes(signature));
+        const state = emitState();
+        return { body: { ...reply, proof: proofToJson(proof), signature, state: state.ref }, binary: state.bytes };
       } finally {
         await sodium.ready;
         sodium.memzero(opened.audio);
       }
     },
+
+    async state() {
+      if (latest === undefined) throw new NotBootedError('state');
+      return { body: { state: stateRef(latest) }, binary: latest.bytes };
+    },
   };
   return { handlers, signer: signer.address };
+}
+
+function stateRef(state: SealedState): SealedStateRefJson {
+  return { counter: state.counter.toString(), sha256: state.sha256, bytes: state.bytes.length };
 }
 
 export function proofToJson(proof: ContributionProof): ProofJson {

@@ -13,13 +13,17 @@ import type { ContributionScorer, ScoredContribution } from './enclave-runtime.t
 export const SCORING_PIPELINE_IDENTITY = `${PIPELINE_VERSION}; silero_vad.onnx sha256 ${SILERO_VAD_SHA256}`;
 export const SCORING_PIPELINE_VERSION: Hex = keccak256(toHex(SCORING_PIPELINE_IDENTITY));
 
-export function createPipelineScorer(deps: { vad: SileroVad; index: FingerprintIndex }): ContributionScorer {
+/** The index itself, or a holder whose index a restored state may replace (src/state/fingerprint-slot.ts). */
+export type IndexSource = FingerprintIndex | { readonly current: FingerprintIndex };
+
+export function createPipelineScorer(deps: { vad: SileroVad; index: IndexSource }): ContributionScorer {
   return {
     async score(opened): Promise<ScoredContribution> {
       const decoded = await decodeAudio(opened.audio);
+      const index = 'current' in deps.index ? deps.index.current : deps.index;
       try {
         // Ownership is 1: the contributor is the manifest's verified signer, never a claim.
-        const result = await scoreRecording(decoded.samples, { vad: deps.vad, index: deps.index, fileId: opened.manifest.ciphertextSha256, ownership: 1 });
+        const result = await scoreRecording(decoded.samples, { vad: deps.vad, index, fileId: opened.manifest.ciphertextSha256, ownership: 1 });
         const bp = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * SCORE_SCALE);
         const fields = {
           valid: result.valid,

@@ -2,8 +2,9 @@
 // as EIP-712 typed data (domains from wire/src/eip712.ts), so contracts can ecrecover them.
 // The key is drawn from randomness passed in and never leaves this object.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { bytesToHex, type Address, type Hex } from 'viem';
+import { bytesToHex, type Address, type Hex, type TypedDataDomain } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { auditHeadTypes } from '@audata/verifier/audit';
 import { AudataError, escrowDomain, proofTypes, receiptTypes, registryDomain, type ContributionProof, type JobReceipt } from '@audata/wire';
 
 export class SigningKeyError extends AudataError {
@@ -24,6 +25,8 @@ export interface EnclaveSigner {
   readonly address: Address;
   signProof(target: SigningTarget, proof: ContributionProof): Promise<Hex>;
   signReceipt(target: SigningTarget, receipt: JobReceipt): Promise<Hex>;
+  /** Signs an audit log head (verifier/src/audit), and nothing else, for the log's anchors. */
+  signAuditHead(domain: TypedDataDomain, message: { head: Hex; seq: bigint }): Promise<Hex>;
 }
 
 /** A fresh key per boot: a restart invalidates nothing but the old registration. */
@@ -49,5 +52,6 @@ export function createEnclaveSigner(randomBytes: (length: number) => Uint8Array 
       signer.signTypedData({ domain: registryDomain(target.chainId, target.contract), types: proofTypes, primaryType: 'ContributionProof', message: proof }),
     signReceipt: (target, receipt) =>
       signer.signTypedData({ domain: escrowDomain(target.chainId, target.contract), types: receiptTypes, primaryType: 'JobReceipt', message: receipt }),
+    signAuditHead: (domain, message) => signer.signTypedData({ domain, types: auditHeadTypes, primaryType: 'AuditHead', message }),
   };
 }
