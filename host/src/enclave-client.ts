@@ -125,9 +125,18 @@ export class ChannelEnclaveClient implements EnclaveClient {
       ciphertextLength: length,
     });
     return this.#request(async (channel) => {
-      const { body: begun } = await channel.request('contribution.begin', { header });
-      for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
-        await channel.request('contribution.chunk', { session: begun.session }, piece);
+      // A refusal mid-stream must still release the stored blob's file handle.
+      const release = () => void request.ciphertext.destroy();
+      const { body: begun } = await channel.request('contribution.begin', { header }).catch((error: unknown) => {
+        release();
+        throw error;
+      });
+      try {
+        for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
+          await channel.request('contribution.chunk', { session: begun.session }, piece);
+        }
+      } finally {
+        release();
       }
       const { body } = await channel.request('contribution.finish', { session: begun.session });
       if (body.fileId.toLowerCase() !== request.fileId.toLowerCase()) throw new EnclaveReplyMismatchError('fileId', request.fileId, body.fileId);
