@@ -80,36 +80,42 @@ export class LogMelExtractor {
   private readonly edge = new Float32Array(WHISPER_N_FFT);
   /**
    * The filters bin by bin: Slaney triangles span two mel steps and overlap only their
-   * neighbours, so bin k feeds at most two adjacent filters, lower[k] (weight lowerWeight[k])
-   * and lower[k] + 1 (upperWeight[k]). A bin no filter covers points at the spare band nMels.
-   * Accumulating bin-wise reads the power spectrum once, in order, with no inner loop bounds.
+   * neighbours, so bin k feeds at most two adjacent filters: the falling edge of filter
+   * m = lower[k] (weight fallWeight[k]) and the rising edge of m + 1 (riseWeight[k]).
+   * lower[] never decreases, so the bins with lower[k] = m are one run, segment[m] to
+   * segment[m + 1]. Each run is summed in two registers (nothing goes through memory, and
+   * runs do not depend on each other, so the short add chains overlap); filter m is its own
+   * run's falling sum plus the previous run's rising sum. Bins no filter covers (0 Hz and
+   * 8 kHz) get weight 0 in the run beside them.
    */
-  private readonly lower: Int32Array;
-  private readonly lowerWeight: Float64Array;
-  private readonly upperWeight: Float64Array;
-  /** nMels + 2 sums: the spare band nMels (and nMels + 1) collects bins no filter covers. */
-  private readonly mel: Float64Array;
+  private readonly segment: Int32Array;
+  private readonly fallWeight: Float64Array;
+  private readonly riseWeight: Float64Array;
 
   constructor(nMels: MelBands) {
     if (nMels !== 80 && nMels !== 128) throw new RangeError(`nMels must be 80 or 128, received ${String(nMels)}`);
     this.filters = slaneyMelFilterBank(WHISPER_SAMPLE_RATE, WHISPER_N_FFT, nMels);
     const bins = WHISPER_N_FFT / 2 + 1;
-    this.lower = new Int32Array(bins).fill(nMels);
-    this.lowerWeight = new Float64Array(bins);
-    this.upperWeight = new Float64Array(bins);
-    this.mel = new Float64Array(nMels + 2);
+    this.fallWeight = new Float64Array(bins);
+    this.riseWeight = new Float64Array(bins);
+    const lower = new Int32Array(bins);
     const dense = this.filters.dense;
+    let previous = 0;
     for (let k = 0; k < bins; k++) {
       const covering: number[] = [];
       for (let m = 0; m < nMels; m++) if (dense[m * bins + k] !== 0) covering.push(m);
-      if (covering.length === 0) continue;
-      const first = covering[0]!;
-      if (covering.length > 2 || (covering.length === 2 && covering[1] !== first + 1)) {
-        throw new Error(`mel bin ${k} is covered by filters ${covering.join(', ')}, not at most two adjacent ones`);
+      const first = covering[0] ?? previous;
+      if (covering.length > 2 || (covering.length === 2 && covering[1] !== first + 1) || first < previous) {
+        throw new Error(`mel bin ${k} is covered by filters ${covering.join(', ')}, not by at most two adjacent ones in order`);
       }
-      this.lower[k] = first;
-      this.lowerWeight[k] = dense[first * bins + k]!;
-      this.upperWeight[k] = first + 1 < nMels ? dense[(first + 1) * bins + k]! : 0;
+      lower[k] = previous = first;
+      this.fallWeight[k] = first < nMels ? dense[first * bins + k]! : 0;
+      this.riseWeight[k] = first + 1 < nMels ? dense[(first + 1) * bins + k]! : 0;
+    }
+    this.segment = new Int32Array(nMels + 1);
+    for (let m = 0, k = 0; m <= nMels; m++) {
+      while (k < bins && lower[k]! < m) k++;
+      this.segment[m] = m === nMels ? bins : k;
     }
   }
 
@@ -122,7 +128,7 @@ export class LogMelExtractor {
     const window = this.window;
     const power = this.power;
     const edge = this.edge;
-    const { lower, lowerWeight, upperWeight, mel } = this;
+    const { segment, fallWeight, riseWeight } = this;
     const bins = WHISPER_N_FFT / 2 + 1;
     const pad = WHISPER_N_FFT / 2;
     let max = Number.NEGATIVE_INFINITY;
@@ -134,16 +140,18 @@ export class LogMelExtractor {
         for (let i = 0; i < WHISPER_N_FFT; i++) edge[i] = samples[reflectIndex(start + i, length)]!;
         this.spectrum.compute(edge, 0, window, power);
       }
-      mel.fill(0);
-      for (let k = 0; k < bins; k++) {
-        const p = power[k]!;
-        const m = lower[k]!;
-        mel[m] = mel[m]! + lowerWeight[k]! * p;
-        mel[m + 1] = mel[m + 1]! + upperWeight[k]! * p;
-      }
       const row = f * nMels;
+      let rising = 0;
       for (let m = 0; m < nMels; m++) {
-        const acc = mel[m]!;
+        let fall = 0;
+        let rise = 0;
+        for (let k = segment[m]!, end = segment[m + 1]!; k < end; k++) {
+          const p = power[k]!;
+          fall += fallWeight[k]! * p;
+          rise += riseWeight[k]! * p;
+        }
+        const acc = fall + rising;
+        rising = rise;
         const value = log10Positive(acc > 1e-10 ? acc : 1e-10);
         data[row + m] = value;
         if (value > max) max = value;
