@@ -111,6 +111,15 @@ export class ChannelEnclaveClient implements EnclaveClient {
   }
 
   async score(request: ScoreRequest): Promise<SignedProof> {
+    try {
+      return await this.#score(request);
+    } finally {
+      // Whatever happened, the stored blob's file handle is released.
+      request.ciphertext.destroy();
+    }
+  }
+
+  async #score(request: ScoreRequest): Promise<SignedProof> {
     const contributor = request.contributor;
     const length = request.ciphertextLength;
     if (contributor === undefined || contributor === null || length === undefined) {
@@ -125,18 +134,9 @@ export class ChannelEnclaveClient implements EnclaveClient {
       ciphertextLength: length,
     });
     return this.#request(async (channel) => {
-      // A refusal mid-stream must still release the stored blob's file handle.
-      const release = () => void request.ciphertext.destroy();
-      const { body: begun } = await channel.request('contribution.begin', { header }).catch((error: unknown) => {
-        release();
-        throw error;
-      });
-      try {
-        for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
-          await channel.request('contribution.chunk', { session: begun.session }, piece);
-        }
-      } finally {
-        release();
+      const { body: begun } = await channel.request('contribution.begin', { header });
+      for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
+        await channel.request('contribution.chunk', { session: begun.session }, piece);
       }
       const { body } = await channel.request('contribution.finish', { session: begun.session });
       if (body.fileId.toLowerCase() !== request.fileId.toLowerCase()) throw new EnclaveReplyMismatchError('fileId', request.fileId, body.fileId);
