@@ -36,6 +36,8 @@ const KDF_SUBKEY_ID = 1;
 const HEADER_BYTES = 32 + 4 + 2;
 const MEL_BANDS = new Set([80, 128]);
 export const DEFAULT_MAX_FRAMES = 360_000;
+/** Entries are little-endian; on a little-endian host the values are copied as bytes. */
+const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 
 export function featureBlobKey(fileId: Hex): string {
   return `features/v1/${fileId.toLowerCase()}`;
@@ -86,7 +88,8 @@ export class FeatureStore {
     plain.set(hexToBytes(fileId), 0);
     view.setUint32(32, frames, true);
     view.setUint16(36, nMels, true);
-    for (let i = 0; i < data.length; i++) view.setFloat32(HEADER_BYTES + i * 4, data[i]!, true);
+    if (LITTLE_ENDIAN) plain.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), HEADER_BYTES);
+    else for (let i = 0; i < data.length; i++) view.setFloat32(HEADER_BYTES + i * 4, data[i]!, true);
     const nonce = this.#random(sodium.crypto_secretbox_NONCEBYTES);
     if (nonce.length !== sodium.crypto_secretbox_NONCEBYTES) throw new FeatureStoreInputError('randomBytes', `${sodium.crypto_secretbox_NONCEBYTES} bytes`, nonce.length);
     const box = sodium.crypto_secretbox_easy(plain, nonce, this.#key);
@@ -121,8 +124,12 @@ export class FeatureStore {
       if (!MEL_BANDS.has(nMels) || frames < 1 || frames > this.#maxFrames || plain.length !== HEADER_BYTES + frames * nMels * 4) {
         throw new FeatureStoreTamperedError(fileId, 'the entry header does not match its length');
       }
-      const data = new Float32Array(frames * nMels);
-      for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(HEADER_BYTES + i * 4, true);
+      let data: Float32Array;
+      if (LITTLE_ENDIAN) data = new Float32Array(plain.slice(HEADER_BYTES).buffer);
+      else {
+        data = new Float32Array(frames * nMels);
+        for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(HEADER_BYTES + i * 4, true);
+      }
       return { nMels, frames, data };
     } finally {
       sodium.memzero(plain);
