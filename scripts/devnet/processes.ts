@@ -27,6 +27,10 @@ export async function startProcess(params: {
   const log = createWriteStream(params.logFile, { flags: 'a' });
   const child = spawn(params.command, [...params.args], { env: params.env, cwd: params.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A devnet process never outlives the process that started it, however that one ends.
+  const orphanGuard = () => void child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.removeListener('exit', orphanGuard));
   let buffered = '';
   const readyLine = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
