@@ -7,3 +7,6 @@ export { createSimulatedNsm } from './nsm/simulated-nsm.ts';
 export { createNitroNsm } from './nsm/nitro-nsm.ts';
 export { createEnclaveSigner } from './signing/enclave-signer.ts';
 export { createDatasetKey, openDatasetKey } from './kms/key-release.ts';
+export { StateSealer, checkAgainstAnchor } from './state/sealed-state.ts';
+export type { EnclaveState, SealedState, StateAnchor } from './state/sealed-state.ts';
+export { FingerprintIndexSlot } from './state/fingerprint-slot.ts';
