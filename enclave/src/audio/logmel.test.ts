@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { decodeAudio } from './decode/index.ts';
-import { ComplexFft, RealPowerSpectrum } from './fft.ts';
+import { ComplexFft, RealPowerSpectrum, WhisperFramePower } from './fft.ts';
 import { log10Positive, logMelSpectrogram, type MelBands } from './logmel.ts';
 import { slaneyMelFilterBank } from './mel-filters.ts';
 
@@ -107,6 +107,20 @@ describe('fft', () => {
     spectrum.compute(out);
     const [dr, di] = naiveDft(x, new Float64Array(400));
     for (let k = 0; k <= 200; k++) expect(out[k]).to.be.closeTo(dr[k]! ** 2 + di[k]! ** 2, 1e-8 * (1 + out[k]!));
+  });
+});
+
+describe('WhisperFramePower', () => {
+  it('gives the power spectrum of a windowed 400-sample slice of a longer signal, as the DFT does', () => {
+    const signal = new Float32Array(1000).map((_, i) => Math.sin(i * 0.37) * Math.exp(-i / 700) + ((i * 7919) % 13) / 13 - 0.5);
+    const window = new Float64Array(400).map((_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 400) + (i % 7) / 50);
+    const out = new Float64Array(201);
+    for (const start of [0, 123, 600]) {
+      new WhisperFramePower().compute(signal, start, window, out);
+      const x = new Float64Array(400).map((_, i) => signal[start + i]! * window[i]!);
+      const [dr, di] = naiveDft(x, new Float64Array(400));
+      for (let k = 0; k <= 200; k++) expect(out[k], `bin ${k} at ${start}`).to.be.closeTo(dr[k]! ** 2 + di[k]! ** 2, 1e-9 * (1 + out[k]!));
+    }
   });
 });
 
