@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keccak256, toHex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { SharesMerkleTree, splitRevenue, type JobReceipt } from '@audata/wire';
 import { jobEscrowAbi } from '../../../contracts/src/generated/abi.ts';
@@ -21,15 +22,29 @@ describe('audata claim (anvil)', function () {
 
   it('pays each contributor exactly its share of a settled job, once, and refuses wrong files', async () => {
     f = await startAudata();
-    const [alice, bob, carol, buyer] = f.users as [typeof f.users[0], typeof f.users[0], typeof f.users[0], typeof f.users[0]];
+    const [alice, bob, carol] = f.users as [typeof f.users[0], typeof f.users[0], typeof f.users[0]];
     const price = 10n ** 18n;
-    const terms = await f.policyTerms({ buyer: buyer.address, price });
+    const buyerKeyFor = keccak256(toHex('claim test buyer'));
+    const terms = await f.policyTerms({ buyer: privateKeyToAccount(buyerKeyFor).address, price });
     const policyId = await f.createPolicy(terms);
     const jobId = bytes32('claim job');
-    await f.send(f.wallet(buyer), { address: f.addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'pay', args: [jobId, policyId], value: price });
+    const runJob = async (...argv: string[]) => {
+      const io = capture();
+      const code = await main(['job', ...argv], io);
+      return { code, ...io };
+    };
+    const buyerKey = buyerKeyFor;
+    await f.anvil.testClient.setBalance({ address: privateKeyToAccount(buyerKey).address, value: 10n ** 19n });
+    const stranger = generatePrivateKey();
+    await f.anvil.testClient.setBalance({ address: privateKeyToAccount(stranger).address, value: 10n ** 19n });
+    const strangerPays = await runJob('pay', '--job-id', jobId, '--policy', policyId.toString(), '--escrow', f.addresses.jobEscrow, '--key', stranger, '--rpc', f.anvil.rpcUrl);
+    expect(strangerPays.err, strangerPays.err).to.match(/^CLIENT_PAYMENT_REFUSED: .*JobEscrowUnauthorizedBuyer/);
+    const paid = await runJob('pay', '--job-id', jobId, '--policy', policyId.toString(), '--escrow', f.addresses.jobEscrow, '--key', buyerKey, '--rpc', f.anvil.rpcUrl);
+    expect(paid.code, paid.err).to.equal(0);
+    expect(paid.out).to.contain(`paid ${price} wei`);
     const shares = splitRevenue(price, [{ account: alice.address, weight: 8_000 }, { account: bob.address, weight: 6_500 }, { account: alice.address, weight: 7_000 }]);
     const tree = SharesMerkleTree.of(shares);
-    const receipt: JobReceipt = { jobId, policyId, buyer: buyer.address, modelHash: terms.modelHashes[0]!, sharesRoot: tree.root, filesUsed: 3, epsilonSpent: 1_000_000n, resultHash: bytes32('result'), deadline: (await f.now()) + 3_600n };
+    const receipt: JobReceipt = { jobId, policyId, buyer: privateKeyToAccount(buyerKeyFor).address, modelHash: terms.modelHashes[0]!, sharesRoot: tree.root, filesUsed: 3, epsilonSpent: 1_000_000n, resultHash: bytes32('result'), deadline: (await f.now()) + 3_600n };
     await f.send(f.wallet(f.users[5]!), { address: f.addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'settle', args: [receipt, await f.signReceipt(receipt)] });
 
     const dir = mkdtempSync(join(tmpdir(), 'audata-claim-'));

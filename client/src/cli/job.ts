@@ -9,10 +9,14 @@ import { JobInputError } from '../jobs/errors.ts';
 import { serializeSharesFile } from '../jobs/shares-file.ts';
 import { trainJob } from '../jobs/train.ts';
 import { HttpJobTransport, type JobKind } from '../jobs/transport.ts';
-import { resolveConfig } from './options.ts';
+import { createWalletClient, http } from 'viem';
+import { publicClientFor } from '../sdk/chain.ts';
+import { payForJob } from '../jobs/pay.ts';
+import { resolveAccount, resolveConfig } from './options.ts';
 
 const USAGE = [
   'audata job keygen --out FILE',
+  'audata job pay --job-id HEX --policy ID --escrow ADDR --key HEX|--keystore FILE [--rpc URL]',
   'audata job submit --job-id HEX --policy ID --kind features|gradients|aggregates --model FILE --buyer ADDR --key-file FILE [--params JSON] [--host URL]',
   'audata job status JOB_ID [--host URL]',
   'audata job result JOB_ID --key-file FILE [--out FILE] [--host URL]',
@@ -39,6 +43,10 @@ const options = {
   clip: { type: 'string' },
   init: { type: 'string' },
   'shares-out': { type: 'string' },
+  escrow: { type: 'string' },
+  rpc: { type: 'string' },
+  key: { type: 'string' },
+  keystore: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,6 +88,21 @@ export const job: CliCommand = (argv, io) =>
       const key = await generateBuyerKey();
       writeBuyerKey(need(values.out, 'out'), key);
       io.stdout(`wrote a new X25519 buyer key to ${values.out!}\n`);
+      return EXIT_OK;
+    }
+    if (sub === 'pay') {
+      const jobId = need(values['job-id'], 'job-id');
+      if (!isBytes32(jobId)) throw new CliUsageError('--job-id must be 32 bytes of hex.', USAGE);
+      const policy = need(values.policy, 'policy');
+      if (!/^[0-9]+$/.test(policy)) throw new CliUsageError('--policy must be a decimal policy id.', USAGE);
+      const escrow = need(values.escrow, 'escrow');
+      if (!isAddress(escrow)) throw new CliUsageError('--escrow must be the JobEscrow address.', USAGE);
+      const account = resolveAccount(values, USAGE);
+      const rpcUrl = values.rpc ?? resolveConfig(values).rpcUrl;
+      const client = await publicClientFor(rpcUrl);
+      const wallet = createWalletClient({ chain: client.chain, transport: http(rpcUrl), account });
+      const { price, txHash } = await payForJob({ client, wallet, escrow, jobId, policyId: BigInt(policy) });
+      io.stdout(`paid ${price} wei for job ${jobId} under policy ${policy} in ${txHash}\n`);
       return EXIT_OK;
     }
     const transport = new HttpJobTransport((values.host ?? resolveConfig(values).hostUrl).replace(/\/+$/, ''));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { toEventSignature, toFunctionSignature, type Abi, type AbiEvent, type AbiFunction } from 'viem';
 import * as generated from '../../../contracts/src/generated/abi.ts';
-import { jobEscrowAbi } from './escrow-abi.ts';
+import { accessPolicyRegistryAbi, jobEscrowAbi } from './escrow-abi.ts';
 
 const signatures = (abi: Abi) =>
   new Set(abi.flatMap((item) => (item.type === 'function' ? [toFunctionSignature(item as AbiFunction)] : item.type === 'event' ? [toEventSignature(item as AbiEvent)] : [])));
@@ -10,5 +10,7 @@ describe('client JobEscrow ABI slice', () => {
   it('matches the generated ABI', () => {
     const known = signatures(generated.jobEscrowAbi as Abi);
     for (const signature of signatures(jobEscrowAbi as Abi)) expect(known.has(signature), signature).to.equal(true);
+    const policies = signatures(generated.accessPolicyRegistryAbi as Abi);
+    for (const signature of signatures(accessPolicyRegistryAbi as Abi)) expect(policies.has(signature), signature).to.equal(true);
   });
 });

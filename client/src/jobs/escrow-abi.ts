@@ -8,11 +8,24 @@ export const jobEscrowAbi = parseAbi([
   'function pay(bytes32 jobId, uint256 policyId) payable',
   'function claim(bytes32 jobId, address account, uint256 amount, bytes32[] proof)',
   'function isClaimed(bytes32 jobId, address account, uint256 amount) view returns (bool)',
+  'function policyRegistry() view returns (address)',
   'event ShareClaimed(bytes32 indexed jobId, address indexed account, uint256 amount)',
   'error JobEscrowUnexpectedJobStatus(bytes32 jobId, uint8 current, uint8 expected)',
   'error JobEscrowInvalidProof(bytes32 jobId, address account, uint256 amount)',
   'error JobEscrowAlreadyClaimed(bytes32 jobId, address account, uint256 amount)',
   'error JobEscrowInsufficientFunds(bytes32 jobId, uint256 available, uint256 requested)',
+  'error JobEscrowJobExists(bytes32 jobId)',
+  'error JobEscrowInactivePolicy(uint256 policyId)',
+  'error JobEscrowUnauthorizedBuyer(uint256 policyId, address account)',
+  'error EnforcedPause()',
+]);
+
+/** The AccessPolicyRegistry reads a buyer needs: the price and whether the policy is active. */
+export const accessPolicyRegistryAbi = parseAbi([
+  'struct PolicyTerms { address buyer; uint8 jobKinds; bytes32[] modelHashes; uint16 minScore; string[] languages; bytes32 termsHash; uint64 epsilon; uint64 delta; uint256 price; uint64 expiry; }',
+  'struct Policy { PolicyTerms terms; uint64 createdAt; bool retired; }',
+  'function policy(uint256 policyId) view returns (Policy)',
+  'function isActive(uint256 policyId) view returns (bool)',
 ]);
 
 /** JobEscrow's JobStatus enum. */
