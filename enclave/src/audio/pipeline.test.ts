@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { scoreRecording, PIPELINE_VERSION, type ScoreResult } from './pipeline.ts';
-import { concat, readFixture, whiteNoise } from './score-fixtures.ts';
+import { concat, fixtureNames, readFixture, whiteNoise } from './score-fixtures.ts';
+import { volumeFactor } from './score.ts';
 import { FingerprintIndex } from './uniqueness.ts';
 import { SILERO_VAD_SHA256, SileroVad } from './vad.ts';
 
@@ -37,13 +38,17 @@ describe('audio/pipeline: scoreRecording end to end', () => {
     const empty = await score(new Float32Array(0), 'empty');
 
     expect(r.valid).to.equal(true);
-    expect(r.score).to.be.within(0.45, 0.8);
+    // Linear volume: 12 s of speech is 11/599 of a full file; per speech second, quality x gate.
+    const rate = (x: ScoreResult) => x.score / volumeFactor(x.attributes.speechSeconds);
+    expect(r.score).to.be.within(0.01, 0.03);
+    expect(rate(r)).to.be.within(0.75, 0.95);
     expect(r.quality).to.be.within(0.8, 0.95); // 8 kHz telephone band costs it some
     expect(r.authenticity).to.be.greaterThan(0.75);
     expect(r.uniqueness).to.equal(1);
     expect(noisy.valid).to.equal(true);
     expect(noisy.quality).to.be.within(0.3, 0.75);
-    expect(noisy.score).to.be.within(0.15, r.score - 0.1);
+    expect(rate(noisy)).to.be.within(0.15, rate(r) - 0.1);
+    expect(noisy.score).to.be.lessThan(r.score);
     expect(synthetic.valid).to.equal(true);
     expect(synthetic.authenticity).to.be.lessThan(0.25);
     expect(synthetic.score).to.be.lessThan(noisy.score);
@@ -59,6 +64,38 @@ describe('audio/pipeline: scoreRecording end to end', () => {
       expect(bad.valid, what).to.equal(false);
       expect(bad.score, what).to.equal(0);
       expect(bad.attributes.invalidReason, what).to.equal(reason);
+    }
+  });
+
+  it('pays no more for a recording cut into pieces, nor for padding it with silence or noise', async function () {
+    this.timeout(60_000);
+    const parts = fixtureNames('ast-').map(readFixture);
+    const whole = concat(parts);
+    const alone = async (s: Float32Array) => (await scoreRecording(s, { vad, index: null, ownership: 1 })).score;
+    const wholeScore = await alone(whole);
+    expect(wholeScore).to.be.greaterThan(0);
+    // Cut where the prompts meet, and blindly (mid-word) into 2, 3 and 5 equal pieces.
+    const cuts: Float32Array[][] = [parts];
+    for (const n of [2, 3, 5]) {
+      const len = Math.ceil(whole.length / n);
+      cuts.push(Array.from({ length: n }, (_, k) => whole.subarray(k * len, Math.min(whole.length, (k + 1) * len))));
+    }
+    for (const pieces of cuts) {
+      let sum = 0;
+      for (const p of pieces) sum += await alone(p);
+      // The VAD pads each segment and a cut adds segment ends: 1 % covers that, while the
+      // per-file deduction (1 s of speech per piece) is what makes the pieces earn less.
+      expect(sum, `${pieces.length} pieces`).to.be.at.most(wholeScore * 1.01);
+    }
+    const silence = new Float32Array(16000 * 10);
+    for (const padded of [
+      concat([whole, silence]),
+      concat([silence, whole, silence]),
+      concat([whiteNoise(16000 * 10, 0.003, 5), whole, whiteNoise(16000 * 10, 0.003, 6)]),
+      concat([whole, whiteNoise(16000 * 10, 0.05, 9)]),
+      whole.map((v, i) => v + 0.002 * Math.sin(i * 0.37)), // a hum under the speech
+    ]) {
+      expect(await alone(padded)).to.be.at.most(wholeScore * 1.01);
     }
   });
 

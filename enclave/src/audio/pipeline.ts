@@ -13,7 +13,7 @@ import type { FingerprintIndex, FingerprintMatch } from './uniqueness.ts';
 import { DEFAULT_VAD_RUN, type SileroVad, type VadRunOptions } from './vad.ts';
 import { DEFAULT_VAD_SEGMENTS, voiceActivity, type VadSegmentOptions } from './vad-segments.ts';
 
-export const PIPELINE_VERSION = 'audata-score/1';
+export const PIPELINE_VERSION = 'audata-score/2'; // 2: linear, split-neutral volume
 export const SAMPLE_RATE = 16000;
 
 export interface PipelineConfig {

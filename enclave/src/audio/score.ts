@@ -1,17 +1,22 @@
 // The proof-of-contribution formula: turns the stages' numbers into the fields data DAOs
 // already use (valid, score, authenticity, ownership, quality, uniqueness in [0, 1]). It rewards
-// clean, novel, natural speech; more seconds help with steeply diminishing returns.
+// clean, novel, natural speech, and pays for speech seconds linearly with a per-file deduction,
+// so cutting a recording into pieces never earns more than sending it whole.
 
 export interface ScoreThresholds {
   minDurationSeconds: number;
   maxDurationSeconds: number;
-  /** Below this much detected speech the file is silence or noise: invalid. */
+  /**
+   * Below this much detected speech the file is silence, noise or too little to use: invalid.
+   * The same seconds are deducted from every valid file's volume, so each cut costs them.
+   */
   minSpeechSeconds: number;
   minSpeechRatio: number;
-  /** Speech seconds at which the volume factor reaches 1 - 1/e of its range. */
-  volumeTauSeconds: number;
-  /** Volume factor of a file with almost no speech; the rest is earned by speech seconds. */
-  volumeFloor: number;
+  /**
+   * Speech seconds at which the volume factor reaches 1. Not above `maxDurationSeconds`' worth:
+   * equal to it, no valid file saturates, and the volume stays linear wherever a file can be.
+   */
+  volumeCapSeconds: number;
   /** Authenticity at or below which the score is 0, and at or above which it no longer gates. */
   authenticityZero: number;
   authenticityFull: number;
@@ -19,11 +24,10 @@ export interface ScoreThresholds {
 
 export const DEFAULT_SCORE: ScoreThresholds = {
   minDurationSeconds: 1,
-  maxDurationSeconds: 3600,
-  minSpeechSeconds: 0.5,
+  maxDurationSeconds: 600,
+  minSpeechSeconds: 1,
   minSpeechRatio: 0.05,
-  volumeTauSeconds: 15,
-  volumeFloor: 0.2,
+  volumeCapSeconds: 600,
   authenticityZero: 0.2,
   authenticityFull: 0.6,
 };
@@ -62,9 +66,13 @@ export function invalidReason(i: ScoreInputs, t: ScoreThresholds = DEFAULT_SCORE
   return null;
 }
 
-/** 1 - exp(-s / tau), lifted to start at `volumeFloor`: the first seconds count most. */
+/**
+ * (s - minSpeech) / (cap - minSpeech), clamped to [0, 1]: linear, so n pieces with s_1 + ... + s_n
+ * speech seconds earn the whole's volume less (n - 1) deductions. A concave volume (diminishing
+ * returns per file) would pay for splitting instead.
+ */
 export function volumeFactor(speechSeconds: number, t: ScoreThresholds = DEFAULT_SCORE): number {
-  return t.volumeFloor + (1 - t.volumeFloor) * (1 - Math.exp(-Math.max(0, speechSeconds) / t.volumeTauSeconds));
+  return clamp01((speechSeconds - t.minSpeechSeconds) / (t.volumeCapSeconds - t.minSpeechSeconds));
 }
 
 export function authenticityGate(authenticity: number, t: ScoreThresholds = DEFAULT_SCORE): number {
