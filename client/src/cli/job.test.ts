@@ -128,7 +128,9 @@ describe('audata job (HTTP relay to the job engine)', function () {
     const otherKey = join(dir, 'other.key');
     await run('keygen', '--out', otherKey);
     const again = await run('result', featuresJob, '--host', host, '--key-file', otherKey);
-    expect(again.err).to.match(/^CLIENT_HOST_REQUEST_FAILED: .*JOB_STATE/);
+    expect(again.err).to.match(/^CLIENT_RELEASE_UNREADABLE/);
+    const same = await run('result', featuresJob, '--host', host, '--key-file', keyFile);
+    expect(same.out).to.equal(result.out);
     expect((await run('finish', featuresJob, '--host', host)).code).to.equal(0);
   });
 

@@ -70,6 +70,7 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, b
 /** The engine behind JSON requests; each method answers the JSON its host route returns. */
 export function jobRequests(engine: JobEngine) {
   const state = new Map<string, { kind: JobKind; files: number; steps: number; status: 'running' | 'finished' }>();
+  const results = new Map<string, Promise<{ sealed: string; epsilonSpent: number }>>();
   const view = (jobId: Hex) => {
     const s = state.get(jobId.toLowerCase());
     if (s === undefined) throw new JobParameterError('jobId', 'a submitted job', jobId);
@@ -83,10 +84,20 @@ export function jobRequests(engine: JobEngine) {
       return view(submission.jobId);
     },
     status: (jobId: Hex) => view(jobId),
+    /** Runs a features or aggregates job once and keeps its sealed release, so asking again returns the same bytes. */
     async result(jobId: Hex) {
       const { kind } = view(jobId);
-      const release = kind === 'features' ? await engine.runFeatures(jobId) : await engine.runAggregates(jobId);
-      return { sealed: b64(release.sealed), epsilonSpent: release.epsilonSpent };
+      const key = jobId.toLowerCase();
+      let answer = results.get(key);
+      if (answer === undefined) {
+        answer = (async () => {
+          const release = kind === 'features' ? await engine.runFeatures(jobId) : await engine.runAggregates(jobId);
+          return { sealed: b64(release.sealed), epsilonSpent: release.epsilonSpent };
+        })();
+        results.set(key, answer);
+        answer.catch(() => results.delete(key));
+      }
+      return answer;
     },
     async step(jobId: Hex, json: Record<string, unknown>) {
       const s = view(jobId);
