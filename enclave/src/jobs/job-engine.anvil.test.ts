@@ -8,7 +8,7 @@ import { encodeFunctionData, keccak256, sha256, toHex, type Address, type Hex } 
 import { privateKeyToAccount } from 'viem/accounts';
 import { SharesMerkleTree, type ContributionProof } from '@audata/wire';
 import { auditDomain, verifyAuditLog } from '@audata/verifier/audit';
-import { accessPolicyRegistryAbi, audataGovernorAbi, audataTokenAbi, contributionRegistryAbi, enclaveRegistryAbi, jobEscrowAbi } from '@audata/contracts/abi';
+import { accessPolicyRegistryAbi, audataGovernorAbi, audataTokenAbi, contributionRegistryAbi, enclaveRegistryAbi, jobEscrowAbi } from '../../../contracts/src/generated/abi.ts';
 import { bytes32, startAudata, testGovernance, type AudataFixture } from '../../../contracts/src/testing/fixture.ts';
 import { AuditLog } from '../audit/log.ts';
 import { FeatureStore, MemoryFeatureBackend } from '../feature-store/feature-store.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { sha256, type Hex } from 'viem';
-import { jobEscrowAbi, contributionRegistryAbi } from '@audata/contracts/abi';
+import { jobEscrowAbi, contributionRegistryAbi } from '../../../contracts/src/generated/abi.ts';
 import { startAudata, bytes32, type AudataFixture } from '../../../contracts/src/testing/fixture.ts';
 import { ChainPolicySource } from './policy-source.ts';
 import { authorizeJob } from './policy.ts';
@@ -56,7 +56,7 @@ describe('ChainPolicySource against anvil (deployAudata)', function () {
   it('sees a retired policy and refuses an unknown one', async () => {
     const policyId = await f.createPolicy(await f.policyTerms({ modelHashes: [modelHash] }));
     const timelock = await f.timelock();
-    const { accessPolicyRegistryAbi } = await import('@audata/contracts/abi');
+    const { accessPolicyRegistryAbi } = await import('../../../contracts/src/generated/abi.ts');
     await f.send(timelock, { address: f.addresses.accessPolicyRegistry, abi: accessPolicyRegistryAbi, functionName: 'retirePolicy', args: [policyId] });
     expect((await source.policy(policyId)).retired).to.equal(true);
     expect(await refusal(async () => void (await source.policy(999n)))).to.equal('JOB_POLICY_UNKNOWN');

@@ -2,7 +2,7 @@
 // development over an RPC URL), so a host cannot feed it a policy the DAO never passed.
 // The interface lets tests and the engine run without a chain.
 import { BaseError, ContractFunctionRevertedError, createPublicClient, http, type Address, type Hex, type PublicClient } from 'viem';
-import { accessPolicyRegistryAbi, contributionRegistryAbi, jobEscrowAbi } from '@audata/contracts/abi';
+import { accessPolicyRegistryAbi, contributionRegistryAbi, jobEscrowAbi } from './chain-abi.ts';
 import { JobChainReadError, JobPolicyUnknownError } from './job-errors.ts';
 import type { EscrowJobStatus, EscrowState, Policy } from './policy.ts';
 
