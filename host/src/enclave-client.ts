@@ -15,6 +15,7 @@ import {
   type ChannelResponses,
   type ContributionProof,
   type SealedDatasetKeyJson,
+  type SealedStateRefJson,
 } from '@audata/wire';
 import { decodeCoseSign1, parseAttestationDocument } from '@audata/verifier';
 import type { AttestationResult, EnclaveClient, ScoreRequest, SignedProof } from './deps.ts';
@@ -62,9 +63,19 @@ export interface SealedKeyStore {
   save(sealed: SealedDatasetKeyJson): void;
 }
 
+/** Where the host keeps the enclave's sealed state (SealedEnclaveStateStore in enclave-state.ts). */
+export interface EnclaveStateKeeper {
+  /** The latest state, handed back at boot; empty at genesis. */
+  bootAttachment(): Uint8Array;
+  /** Stores a state from a reply, durably, before the reply is acted on. */
+  save(ref: SealedStateRefJson, blob: Uint8Array): unknown;
+}
+
 export interface ChannelEnclaveClientParams {
   address: ChannelAddress;
   sealedKeys: SealedKeyStore;
+  /** Without one, the enclave boots with an empty state every time (it forgets its fingerprint index). */
+  states?: EnclaveStateKeeper;
   /**
    * Called after every boot (a new signer each time), before any request is served on it;
    * `attest` asks the enclave just booted for a document (to register its signer).
@@ -138,7 +149,9 @@ export class ChannelEnclaveClient implements EnclaveClient {
       for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
         await channel.request('contribution.chunk', { session: begun.session }, piece);
       }
-      const { body } = await channel.request('contribution.finish', { session: begun.session });
+      const { body, binary } = await channel.request('contribution.finish', { session: begun.session });
+      // The state that remembers this file is kept before its proof is used anywhere.
+      if (body.state !== undefined) this.#p.states?.save(body.state, binary);
       if (body.fileId.toLowerCase() !== request.fileId.toLowerCase()) throw new EnclaveReplyMismatchError('fileId', request.fileId, body.fileId);
       if (body.proof === undefined || body.signature === undefined) throw new EnclaveNoProofError(request.fileId);
       const proof: ContributionProof = { ...body.proof, deadline: BigInt(body.proof.deadline) };
@@ -202,8 +215,9 @@ export class ChannelEnclaveClient implements EnclaveClient {
   async #bootOn(channel: ChannelClient): Promise<void> {
     const sealed = this.#p.sealedKeys.load();
     try {
-      const { body } = await channel.request('boot', sealed === undefined ? {} : { sealed });
+      const { body, binary } = await channel.request('boot', sealed === undefined ? {} : { sealed }, this.#p.states?.bootAttachment() ?? new Uint8Array(0));
       if (body.genesis) this.#p.sealedKeys.save(body.sealed);
+      if (body.state !== undefined) this.#p.states?.save(body.state, binary);
       this.#boot = body;
       await this.#p.onBoot?.(body, async (nonce) => (await channel.request('attestation', { nonce: toHex(nonce) })).binary.slice());
     } catch (error) {

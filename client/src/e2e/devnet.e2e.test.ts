@@ -141,6 +141,14 @@ describe('end to end: devnet of real processes', function () {
       return states.every((s) => s.status === 'submitted') ? true : undefined;
     });
     for (const fileId of fileIds) expect(await proofEvents(fileId), fileId).to.have.length(1);
+
+    // The enclave's sealed state, kept by the host, brought its fingerprint index through both
+    // restarts: a band-limited copy of a file scored before them is still caught.
+    const copy = await sealFile(contributor, await attestEnclave(contributor), frank!, join(SPEECH, 'copy-resampled11k-ast-demo-nogo.wav'), 'en');
+    await contributor.host.upload(copy.header, copy.ciphertext);
+    const copyId = copy.header.manifest.ciphertextSha256;
+    await until('the copy on chain', async () => ((await contributor.host.status(copyId)).status === 'submitted' ? true : undefined));
+    expect((await record(copyId)).uniqueness).to.equal(0);
     // Every restart booted a new signer, and the host registered each under the approved measurement.
     const signers = new Set((await Promise.all(fileIds.map(record))).map((r) => r.signer));
     for (const signer of signers) {

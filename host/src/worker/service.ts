@@ -10,6 +10,7 @@ import { manifestDomain } from '@audata/wire';
 import { ViemChainWriter, type ChainWriterParams } from '../chain/chain-writer.ts';
 import type { HostConfig } from '../config.ts';
 import { ChannelEnclaveClient, sealedKeyStore, type BootInfo } from '../enclave-client.ts';
+import { SealedEnclaveStateStore } from '../enclave-state.ts';
 import { startHost, type Host } from '../host.ts';
 import type { Listening } from '../listen.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -53,6 +54,13 @@ export async function startService(params: ServiceParams): Promise<Service> {
       save: (sealed) => {
         if (host === undefined) throw new Error('the host store is not open yet');
         sealedKeyStore(host.enclaveState).save(sealed);
+      },
+    },
+    states: {
+      bootAttachment: () => (host === undefined ? new Uint8Array(0) : stateStore(host).bootAttachment()),
+      save: (ref, blob) => {
+        if (host === undefined) throw new Error('the host store is not open yet');
+        return stateStore(host).save(ref, blob);
       },
     },
     onBoot: async (boot, attest) => {
@@ -104,6 +112,13 @@ export async function startService(params: ServiceParams): Promise<Service> {
       await closeHost(started);
     },
   };
+}
+
+const stateStores = new WeakMap<Host, SealedEnclaveStateStore>();
+function stateStore(host: Host): SealedEnclaveStateStore {
+  let store = stateStores.get(host);
+  if (store === undefined) stateStores.set(host, (store = new SealedEnclaveStateStore(host.db)));
+  return store;
 }
 
 async function closeHost(host: Host & { listening: Listening }): Promise<void> {
