@@ -115,6 +115,34 @@ describe('ChannelEnclaveClient (in-process enclave runtime, simulated NSM, dev K
     client.close();
   });
 
+  it('keeps the sealed state from boot and finish replies and hands the latest back at the next boot', async () => {
+    await startEnclave();
+    const saved: { counter: string; blob: Uint8Array }[] = [];
+    const attachments: number[] = [];
+    const states = {
+      bootAttachment: () => {
+        const latest = saved.at(-1)?.blob ?? new Uint8Array(0);
+        attachments.push(latest.length);
+        return latest;
+      },
+      save: (ref: { counter: string }, blob: Uint8Array) => void saved.push({ counter: ref.counter, blob: blob.slice() }),
+    };
+    const keys = memoryKeys();
+    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: keys, states, connectBackoffMs: 20 });
+    const boot = await client.ready();
+    await client.score(await upload(boot.datasetKey));
+    expect(saved.length).to.be.greaterThanOrEqual(2);
+    expect(BigInt(saved.at(-1)!.counter) > BigInt(saved[0]!.counter)).to.equal(true);
+    await stopEnclave();
+    expect(await code(client.attest(new Uint8Array(32)))).to.equal('HOST_ENCLAVE_UNREACHABLE');
+    await startEnclave();
+    await client.score(await upload(boot.datasetKey));
+    expect(attachments).to.have.length(2);
+    expect(attachments[0]).to.equal(0);
+    expect(attachments[1]).to.be.greaterThan(0);
+    client.close();
+  });
+
   it('reconnects after the enclave restarts, boots it with the kept key and reports the new signer', async () => {
     await startEnclave();
     const keys = memoryKeys();
