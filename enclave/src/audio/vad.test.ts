@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { concat, fixtureNames, readFixture, whiteNoise } from './score-fixtures.ts';
 import { InvalidSamplesError, VadModelHashError, VadModelUnreadableError } from './score-errors.ts';
-import { SILERO_VAD_SHA256, SileroVad } from './vad.ts';
+import { audibleWindows, DEFAULT_VAD_RUN, SILERO_VAD_SHA256, SileroVad } from './vad.ts';
 import { voiceActivity } from './vad-segments.ts';
 
 describe('audio/vad: Silero VAD through onnxruntime-node', () => {
@@ -73,6 +73,42 @@ describe('audio/vad: Silero VAD through onnxruntime-node', () => {
     const a = voiceActivity(await vad.speechProbabilitiesSequential(speech, 512), 0.032, d);
     const b = voiceActivity(await vad.speechProbabilities(speech), 0.064, d);
     expect(Math.abs(a.speechSeconds - b.speechSeconds)).to.be.lessThan(0.02 * a.speechSeconds);
+  });
+
+  it('skips the model inside long silences without changing what it finds', async () => {
+    const speech = fixtureNames('ast-').map(readFixture);
+    const quiet = (n: number, seed: number) => whiteNoise(n, 1, seed).map((v) => Math.max(-5e-5, Math.min(5e-5, v * 3e-5)));
+    const parts: Float32Array[] = [new Float32Array(16000 * 3)];
+    speech.forEach((s, k) => parts.push(s, k % 2 === 0 ? new Float32Array(16000 * 4) : quiet(16000 * 4, k)));
+    const gappy = concat(parts);
+    const d = gappy.length / 16000;
+    const audible = audibleWindows(gappy, 1024, DEFAULT_VAD_RUN.silenceFloor, 8, 16);
+    expect(audible).to.not.equal(null);
+    expect(audible!.length).to.be.lessThan(0.75 * Math.ceil(gappy.length / 1024)); // a third of the windows skipped
+    const gated = await vad.speechProbabilities(gappy);
+    const full = await vad.speechProbabilities(gappy, { silenceFloor: -1 });
+    const a = voiceActivity(gated, 0.064, d);
+    const b = voiceActivity(full, 0.064, d);
+    expect(a.segments.length).to.equal(b.segments.length);
+    a.segments.forEach((s, i) => {
+      expect(Math.abs(s.start - b.segments[i]!.start)).to.be.at.most(0.0641);
+      expect(Math.abs(s.end - b.segments[i]!.end)).to.be.at.most(0.0641);
+    });
+    expect(Math.abs(a.speechSeconds - b.speechSeconds)).to.be.lessThan(0.005 * b.speechSeconds);
+    const seen = new Set(audible);
+    for (let w = 0; w < full.length; w += 1) {
+      if (!seen.has(w)) {
+        expect(gated[w]).to.equal(0);
+        expect(full[w]!, `window ${w}`).to.be.lessThan(0.35); // skipped: the model would not call it speech
+      }
+    }
+  });
+
+  it('sees every window when nothing is below the floor (speech in a noise floor: identical output)', async () => {
+    const speech = concat(fixtureNames('ast-').map(readFixture));
+    const noisy = speech.map((v, i) => v + 0.001 * Math.sin(i * 0.7));
+    expect(audibleWindows(noisy, 1024, DEFAULT_VAD_RUN.silenceFloor, 8, 16)).to.equal(null);
+    expect(await vad.speechProbabilities(noisy)).to.deep.equal(await vad.speechProbabilities(noisy, { silenceFloor: -1 }));
   });
 
   it('refuses non-finite samples', async () => {

@@ -43,9 +43,67 @@ export interface VadRunOptions {
    * windows of the one-stream reference.
    */
   warmupSeconds?: number;
+  /**
+   * Peak amplitude at or below which a window is certainly not speech (1e-4 is -80 dBFS, three
+   * 16-bit steps). Inside a run of such windows the model is not called and the probability is
+   * 0, except for `silenceKeepSeconds` after the sound (so speech ends as the model ends it) and
+   * `warmupSeconds` before the next sound (so the state has settled when it starts, as a lane's
+   * does). A negative floor turns the gate off.
+   */
+  silenceFloor?: number;
+  silenceKeepSeconds?: number;
 }
 
-export const DEFAULT_VAD_RUN: Required<VadRunOptions> = { window: 1024, maxLanes: 64, warmupSeconds: 1 };
+export const DEFAULT_VAD_RUN: Required<VadRunOptions> = {
+  window: 1024,
+  maxLanes: 64,
+  warmupSeconds: 1,
+  silenceFloor: 1e-4,
+  silenceKeepSeconds: 0.5,
+};
+
+/**
+ * Indices of the windows the model must see: all but the inside of long runs of windows whose
+ * peak is at or below `floor`. Null when every window must be seen.
+ */
+export function audibleWindows(samples: Float32Array, window: number, floor: number, keepAfter: number, keepBefore: number): Int32Array | null {
+  const windows = Math.ceil(samples.length / window);
+  if (floor < 0) return null;
+  const keep = new Uint8Array(windows);
+  let kept = 0;
+  let runStart = 0; // first quiet window of the current run
+  const flush = (end: number, atEnd: boolean) => {
+    // Quiet windows runStart..end-1: keep the head, and the tail unless the file ends there.
+    for (let w = runStart; w < end; w += 1) {
+      if (w < runStart + keepAfter || (!atEnd && w >= end - keepBefore)) {
+        keep[w] = 1;
+        kept += 1;
+      }
+    }
+  };
+  for (let w = 0; w < windows; w += 1) {
+    const end = Math.min((w + 1) * window, samples.length);
+    let quiet = true;
+    for (let i = w * window; i < end; i += 1) {
+      const v = samples[i]!;
+      if (v > floor || v < -floor) {
+        quiet = false;
+        break;
+      }
+    }
+    if (!quiet) {
+      flush(w, false);
+      keep[w] = 1;
+      kept += 1;
+      runStart = w + 1;
+    }
+  }
+  flush(windows, true);
+  if (kept === windows) return null;
+  const out = new Int32Array(kept);
+  for (let w = 0, j = 0; w < windows; w += 1) if (keep[w] === 1) out[j++] = w;
+  return out;
+}
 
 function checkSamples(samples: Float32Array): void {
   // Only a cheap whole-array scan: NaN would silently poison the LSTM state of a lane.
@@ -106,7 +164,25 @@ export class SileroVad {
    */
   async speechProbabilities(samples: Float32Array, options: VadRunOptions = {}): Promise<Float32Array> {
     checkSamples(samples);
-    const { window, maxLanes, warmupSeconds } = { ...DEFAULT_VAD_RUN, ...options };
+    const o = { ...DEFAULT_VAD_RUN, ...options };
+    const perSecond = VAD_SAMPLE_RATE / o.window;
+    const audible = audibleWindows(samples, o.window, o.silenceFloor, Math.ceil(o.silenceKeepSeconds * perSecond), Math.ceil(o.warmupSeconds * perSecond));
+    if (audible === null) return this.#lanes(samples, o);
+    // The model sees the audible windows back to back; what it skips is silence on both sides.
+    const probs = new Float32Array(Math.ceil(samples.length / o.window));
+    if (audible.length === 0) return probs;
+    const packed = new Float32Array(audible.length * o.window);
+    for (let j = 0; j < audible.length; j += 1) {
+      const from = audible[j]! * o.window;
+      packed.set(samples.subarray(from, Math.min(from + o.window, samples.length)), j * o.window);
+    }
+    const p = await this.#lanes(packed, o);
+    for (let j = 0; j < audible.length; j += 1) probs[audible[j]!] = p[j]!;
+    return probs;
+  }
+
+  async #lanes(samples: Float32Array, o: Required<VadRunOptions>): Promise<Float32Array> {
+    const { window, maxLanes, warmupSeconds } = o;
     const warmupWindows = Math.ceil((warmupSeconds * VAD_SAMPLE_RATE) / window);
     const windows = Math.ceil(samples.length / window);
     const probs = new Float32Array(windows);
