@@ -113,7 +113,12 @@ export class ChannelEnclaveClient implements EnclaveClient {
   }
 
   async attest(nonce: Uint8Array): Promise<AttestationResult> {
-    const { binary } = await this.#request((c) => c.request('attestation', { nonce: toHex(nonce) }));
+    const ask = () => this.#request((c) => c.request('attestation', { nonce: toHex(nonce) }));
+    // A connection that died with a restarted enclave is noticed on use; asking again is harmless.
+    const { binary } = await ask().catch((error: unknown) => {
+      if (isAudataError(error) && error.code === 'HOST_ENCLAVE_UNREACHABLE') return ask();
+      throw error;
+    });
     const boot = this.#boot;
     return {
       document: binary.slice(),
