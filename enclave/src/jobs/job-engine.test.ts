@@ -84,18 +84,19 @@ describe('JobEngine (fake chain)', function () {
     };
     const source = new FakeSource(policy, { paused: false, status: 'paid', buyer, policyId: 1n, price: 1_000n, policyEpsilonSpent: 0n });
     const audit = new AuditLog({ signer: privateKeyToAccount(keccak256(toHex('audit'))), domain: auditDomain(1), signEvery: 100 });
+    const storage = new MemoryLedgerStorage();
     const engine = new JobEngine({
       source,
       catalogue: () => catalogue,
       features: async (f) => ({ nMels: MELS, frames: 4, data: Float32Array.from({ length: 4 * MELS }, (_, i) => Math.sin(i + Number(BigInt(f.fileId) % 97n))) }),
-      ledgerStorage: new MemoryLedgerStorage(),
+      ledgerStorage: storage,
       signer: createEnclaveSigner(),
       escrow: { chainId: 1, contract: '0x00000000000000000000000000000000000000e5' },
       audit,
       random: new RandomStream(chacha20Random(new Uint8Array(32).fill(3))),
       now: () => 1_000n,
     });
-    return { source, audit, engine };
+    return { source, audit, engine, storage };
   }
 
   let keys: { publicKey: Uint8Array; privateKey: Uint8Array };
@@ -148,6 +149,28 @@ describe('JobEngine (fake chain)', function () {
     await engine.submit(submission('aggregates'));
     expect(await code(() => engine.runAggregates(submission('aggregates').jobId))).to.equal('JOB_BUDGET_EXHAUSTED');
     expect(audit.export().entries.map((e) => e.kind)).to.deep.equal(['job-start']);
+  });
+
+  it('composes aggregates and DP-SGD spend against one budget, persisted before release', async () => {
+    const { engine, storage } = setup();
+    const again = (n: number) => submission('aggregates', { jobId: keccak256(toHex(`aggregates ${n}`)) });
+    for (const n of [1, 2]) {
+      await engine.submit(again(n));
+      await engine.runAggregates(again(n).jobId);
+      await engine.finish(again(n).jobId);
+    }
+    expect(new TextDecoder().decode(storage.entries.get(`privacy-pure/1/${buyer.toLowerCase()}`)!)).to.equal('{"epsilon":2}');
+    // Budget 2 is now spent by the two aggregates releases: any job is refused at submit.
+    expect(await code(() => engine.submit(again(3)))).to.equal('JOB_BUDGET_EXHAUSTED');
+    storage.entries.set(`privacy-pure/1/${buyer.toLowerCase()}`, new TextEncoder().encode('{"epsilon":1.5}'));
+    const job = submission('gradients');
+    await engine.submit(job);
+    const parameters = new Float32Array(parameterCount({ features: MELS, classes: 2 }));
+    // Epsilon 0.79 for one step at q = 1, sigma = 5, delta 1e-5: over the 0.5 left.
+    expect(await code(() => engine.gradientStep(job.jobId, { parameters, sampleRate: 1, noiseMultiplier: 5, clipNorm: 1 }))).to.equal('JOB_BUDGET_EXHAUSTED');
+    storage.entries.set(`privacy-pure/1/${buyer.toLowerCase()}`, new TextEncoder().encode('{"epsilon":"lots"}'));
+    expect(await code(() => engine.gradientStep(job.jobId, { parameters, sampleRate: 1, noiseMultiplier: 5, clipNorm: 1 }))).to.equal('PRIVACY_LEDGER_CORRUPT');
+    await engine.finish(job.jobId);
   });
 
   it('drops a file revoked during a gradient job before the next step, so it is never used after', async () => {

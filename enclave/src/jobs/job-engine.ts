@@ -8,6 +8,7 @@ import type { Address, Hex } from 'viem';
 import type { AuditLog } from '../audit/log.ts';
 import type { LogMelFeatures } from '../feature-store/feature-store.ts';
 import { PrivacyLedger, type LedgerStorage } from '../privacy/ledger.ts';
+import { PrivacyLedgerCorruptError } from '../privacy/errors.ts';
 import type { EnclaveSigner, SigningTarget } from '../signing/enclave-signer.ts';
 import { capContributions, releaseAggregates, type AggregatePolicy } from './aggregates.ts';
 import { JobParameterError } from './errors.ts';
@@ -101,8 +102,28 @@ interface Job {
   used: Map<string, CatalogueFile>;
   releases: Uint8Array[];
   aggregatesEpsilon: number;
+  /** Pure-DP epsilon already spent by this (policy, buyer), as last read. */
+  pure: number;
   steps: number;
   done: boolean;
+}
+
+/** Where the pure-DP (aggregates) spend of a (policy, buyer) is kept, beside its RDP ledger. */
+export function pureSpendKey(policyId: string, buyer: string): string {
+  return `privacy-pure/${policyId}/${buyer.toLowerCase()}`;
+}
+
+async function loadPureSpend(storage: LedgerStorage, key: string): Promise<number> {
+  const bytes = await storage.load(key);
+  if (bytes === undefined) return 0;
+  let value: unknown;
+  try {
+    value = bytes.length <= 256 ? (JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { epsilon?: unknown }).epsilon : undefined;
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new PrivacyLedgerCorruptError(`the pure-DP spend under ${key} is not { epsilon >= 0 }`);
+  return value;
 }
 
 const sha256Hex = (bytes: Uint8Array): Hex => `0x${createHash('sha256').update(bytes).digest('hex')}`;
@@ -133,12 +154,17 @@ export class JobEngine {
     this.#now = deps.now ?? (() => BigInt(Math.floor(Date.now() / 1000)));
   }
 
-  async #authorize(request: JobRequest): Promise<{ policy: Policy; ledger: PrivacyLedger }> {
+  /**
+   * Spend is composed basically across mechanisms: the RDP ledger's epsilon (DP-SGD steps)
+   * plus the pure-DP epsilon of aggregates releases, both persisted per (policy, buyer).
+   */
+  async #authorize(request: JobRequest): Promise<{ policy: Policy; ledger: PrivacyLedger; pure: number }> {
     const policy = await this.#deps.source.policy(request.policyId);
     const escrow = await this.#deps.source.escrow(request.jobId, request.policyId);
     const ledger = await PrivacyLedger.open(this.#deps.ledgerStorage, { policyId: policy.id.toString(), buyer: request.buyer, budget: policyBudget(policy) });
-    authorizeJob(request, policy, escrow, await this.#now(), ledger.spent().epsilon);
-    return { policy, ledger };
+    const pure = await loadPureSpend(this.#deps.ledgerStorage, pureSpendKey(policy.id.toString(), request.buyer));
+    authorizeJob(request, policy, escrow, await this.#now(), ledger.spent().epsilon + pure);
+    return { policy, ledger, pure };
   }
 
   /** Checks the job against its policy and the chain, selects its files and logs its start. Returns the number of files. */
@@ -174,6 +200,7 @@ export class JobEngine {
       used: new Map(),
       releases: [],
       aggregatesEpsilon: 0,
+      pure: 0,
       steps: 0,
       done: false,
     });
@@ -194,9 +221,10 @@ export class JobEngine {
 
   /** Re-reads policy, escrow and revocations, so a step never runs after a retirement, pause or revocation. */
   async #refresh(job: Job): Promise<void> {
-    const { policy, ledger } = await this.#authorize(job.request);
+    const { policy, ledger, pure } = await this.#authorize(job.request);
     job.policy = policy;
     job.ledger = ledger;
+    job.pure = pure;
     const revoked = await this.#deps.source.revoked(job.files.map((f) => f.fileId));
     if (revoked.size > 0) {
       const gone = new Set([...revoked].map((id) => id.toLowerCase()));
@@ -232,8 +260,13 @@ export class JobEngine {
     // Pure-DP spend is not an RDP step, so it is charged by basic composition against
     // everything already spent: the ledger's DP-SGD spend plus what the chain has settled.
     const budget = policyBudget(job.policy).epsilon;
-    const spent = job.ledger.spent().epsilon + Number(escrow.policyEpsilonSpent) / POLICY_EPSILON_SCALE;
+    const local = job.ledger.spent().epsilon + job.pure;
+    const spent = Math.max(local, Number(escrow.policyEpsilonSpent) / POLICY_EPSILON_SCALE);
     if (!(spec.epsilon > 0) || spent + spec.epsilon > budget) throw new JobBudgetExhaustedError(job.policy.id, spent + spec.epsilon, budget);
+    // Durable before release, as the RDP ledger does for a step.
+    const key = pureSpendKey(job.policy.id.toString(), job.request.buyer);
+    await this.#deps.ledgerStorage.save(key, new TextEncoder().encode(JSON.stringify({ epsilon: job.pure + spec.epsilon })));
+    job.pure += spec.epsilon;
     const files = job.files.map((f) => ({ fileId: f.fileId, contributor: f.contributor, durationSec: f.durationSec, score: f.score / 10_000, language: f.language }));
     const release = releaseAggregates(files, spec, this.#deps.random);
     const kept = new Set(capContributions(files, spec).map((f) => f.fileId.toLowerCase()));
@@ -251,6 +284,12 @@ export class JobEngine {
     await this.#refresh(job);
     const params = job.submission.params as GradientJobParams;
     if (step.parameters.length !== params.parameters) throw new JobParameterError('parameters', `${params.parameters} values`, step.parameters.length);
+    // The RDP ledger knows only DP-SGD steps; aggregates already spent count against the same budget.
+    if (job.pure > 0) {
+      const after = job.ledger.canSpend({ sampleRate: step.sampleRate, noiseMultiplier: step.noiseMultiplier }).epsilon + job.pure;
+      const budget = policyBudget(job.policy).epsilon;
+      if (after > budget) throw new JobBudgetExhaustedError(job.policy.id, after, budget);
+    }
     const examples = await this.#examples(job, params);
     const result = await privateGradientStep(
       { model: job.model!, ledger: job.ledger, random: this.#deps.random },
