@@ -27,6 +27,8 @@ export interface SileroVadOptions {
   expectedSha256?: string;
   /** ORT threads; 1 keeps the pipeline on one core. */
   intraOpNumThreads?: number;
+  /** Overrides of the ORT session options below, for benchmarks. */
+  session?: ort.InferenceSession.SessionOptions;
 }
 
 export interface VadRunOptions {
@@ -143,13 +145,14 @@ export class SileroVad {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...options.session,
     });
     return new SileroVad(session, received);
   }
 
-  async #step(input: Float32Array, lanes: number, window: number, h: ort.Tensor, c: ort.Tensor) {
+  async #step(input: ort.Tensor, h: ort.Tensor, c: ort.Tensor) {
     const out = await this.#session.run({
-      input: new ort.Tensor('float32', input, [lanes, window]),
+      input,
       sr: this.#sr,
       h,
       c,
@@ -198,8 +201,11 @@ export class SileroVad {
     const steps = per + Math.max(...warm);
     let h: ort.Tensor = new ort.Tensor('float32', new Float32Array(2 * lanes * STATE_SIZE), [2, lanes, STATE_SIZE]);
     let c: ort.Tensor = new ort.Tensor('float32', new Float32Array(2 * lanes * STATE_SIZE), [2, lanes, STATE_SIZE]);
+    // One input buffer for every call: the session copies it in before run() resolves.
+    const input = new Float32Array(lanes * window);
+    const tensor = new ort.Tensor('float32', input, [lanes, window]);
     for (let t = 0; t < steps; t += 1) {
-      const input = new Float32Array(lanes * window);
+      input.fill(0);
       for (let k = 0; k < lanes; k += 1) {
         const chunk = starts[k]! - warm[k]! + t;
         const end = Math.min(starts[k]! + per, windows);
@@ -207,7 +213,7 @@ export class SileroVad {
         const from = chunk * window;
         input.set(samples.subarray(from, Math.min(from + window, samples.length)), k * window);
       }
-      const r = await this.#step(input, lanes, window, h, c);
+      const r = await this.#step(tensor, h, c);
       h = r.h;
       c = r.c;
       for (let k = 0; k < lanes; k += 1) {
@@ -228,7 +234,7 @@ export class SileroVad {
     for (let i = 0; i < windows; i += 1) {
       const input = new Float32Array(window);
       input.set(samples.subarray(i * window, Math.min((i + 1) * window, samples.length)));
-      const r = await this.#step(input, 1, window, h, c);
+      const r = await this.#step(new ort.Tensor('float32', input, [1, window]), h, c);
       h = r.h;
       c = r.c;
       probs[i] = r.p[0]!;
