@@ -26,7 +26,8 @@ export async function startProcess(params: {
 }): Promise<ServiceProcess> {
   const log = createWriteStream(params.logFile, { flags: 'a' });
   const child = spawn(params.command, [...params.args], { env: params.env, cwd: params.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it fires only after the child's output pipes have drained.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   // A devnet process never outlives the process that started it, however that one ends.
   const orphanGuard = () => void child.kill('SIGKILL');
   process.once('exit', orphanGuard);
@@ -65,7 +66,7 @@ export async function startProcess(params: {
   child.stderr!.removeAllListeners('data');
   child.stdout!.on('data', (c: Buffer) => log.write(c));
   child.stderr!.on('data', (c: Buffer) => log.write(c));
-  void exited.then(() => log.end());
+  const logClosed = exited.then(() => new Promise<void>((resolve) => log.end(resolve)));
   return {
     name: params.name,
     child,
@@ -73,11 +74,12 @@ export async function startProcess(params: {
     readyLine,
     exited,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return logClosed;
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       child.kill(signal);
       await exited;
       clearTimeout(timer);
+      await logClosed;
     },
   };
 }
