@@ -7,3 +7,4 @@ export * from './merkle.ts';
 export * from './channel.ts';
 export * from './channel-client.ts';
 export * from './attestation-binding.ts';
+export * from './policy.ts';

@@ -1,6 +1,7 @@
 // The slice of JobEscrow's ABI the job commands call, in human-readable form so the client
 // does not depend on the contracts package; escrow-abi.test.ts checks it against the build.
 import { parseAbi } from 'viem';
+import { policyAbiStructs } from '@audata/wire';
 
 export const jobEscrowAbi = parseAbi([
   'struct Job { address buyer; uint64 paidAt; uint8 status; uint256 policyId; uint256 price; uint256 claimed; bytes32 sharesRoot; }',
@@ -22,8 +23,7 @@ export const jobEscrowAbi = parseAbi([
 
 /** The AccessPolicyRegistry reads a buyer needs: the price and whether the policy is active. */
 export const accessPolicyRegistryAbi = parseAbi([
-  'struct PolicyTerms { address buyer; uint8 jobKinds; bytes32[] modelHashes; uint16 minScore; string[] languages; bytes32 termsHash; uint64 epsilon; uint64 delta; uint256 price; uint64 expiry; }',
-  'struct Policy { PolicyTerms terms; uint64 createdAt; bool retired; }',
+  ...policyAbiStructs,
   'function policy(uint256 policyId) view returns (Policy)',
   'function isActive(uint256 policyId) view returns (bool)',
 ]);

@@ -1,5 +1,6 @@
 // Shared test setup: one anvil per test file with Audata deployed, an enclave signer registered,
 // snapshots between tests, and revert decoding that asserts custom error names and arguments.
+import type { PolicyTerms } from '@audata/wire';
 import { expect } from 'chai';
 import {
   BaseError,
@@ -134,18 +135,7 @@ export interface AudataFixture {
   stop(): Promise<void>;
 }
 
-export interface PolicyTerms {
-  buyer: Address;
-  jobKinds: number;
-  modelHashes: readonly Hex[];
-  minScore: number;
-  languages: readonly string[];
-  termsHash: Hex;
-  epsilon: bigint;
-  delta: bigint;
-  price: bigint;
-  expiry: bigint;
-}
+export type { PolicyTerms } from '@audata/wire';
 
 export const testGovernance = {
   votingDelay: 60,

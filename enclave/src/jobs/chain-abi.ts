@@ -2,10 +2,10 @@
 // form: the enclave image carries only wire, verifier and enclave sources, not the contracts
 // package. chain-abi.test.ts checks them against the generated ABIs.
 import { parseAbi } from 'viem';
+import { policyAbiStructs } from '@audata/wire';
 
 export const accessPolicyRegistryAbi = parseAbi([
-  'struct PolicyTerms { address buyer; uint8 jobKinds; bytes32[] modelHashes; uint16 minScore; string[] languages; bytes32 termsHash; uint64 epsilon; uint64 delta; uint256 price; uint64 expiry; }',
-  'struct Policy { PolicyTerms terms; uint64 createdAt; bool retired; }',
+  ...policyAbiStructs,
   'function policy(uint256 policyId) view returns (Policy)',
   'error AccessPolicyRegistryUnknownPolicy(uint256 policyId)',
 ]);

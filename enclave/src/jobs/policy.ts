@@ -2,6 +2,7 @@
 // escrow's state for the job, the clock and the privacy ledger, checked in a fixed order so
 // the first broken rule is the one reported. Pure: reading the chain is policy-source.ts.
 import type { Address, Hex } from 'viem';
+import { JOB_KIND_BITS, JOB_KINDS, type JobKind, type PolicyTerms } from '@audata/wire';
 import { JobParameterError } from './errors.ts';
 import {
   JobBudgetExhaustedError,
@@ -14,35 +15,15 @@ import {
   JobWrongBuyerError,
 } from './job-errors.ts';
 
-export type JobKind = 'features' | 'gradients' | 'aggregates';
-
-/** AccessPolicyRegistry's JOB_FEATURES, JOB_GRADIENTS, JOB_AGGREGATES bits. */
-export const JOB_KIND_BITS: Readonly<Record<JobKind, number>> = { features: 1, gradients: 2, aggregates: 4 };
-export const JOB_KINDS = Object.keys(JOB_KIND_BITS) as JobKind[];
+export { JOB_KIND_BITS, JOB_KINDS, type JobKind } from '@audata/wire';
 
 /** AccessPolicyRegistry's fixed-point scales of the budget. */
 export const POLICY_EPSILON_SCALE = 1_000_000;
 export const POLICY_DELTA_SCALE = 10n ** 18n;
 
-/** A policy as the AccessPolicyRegistry returns it, read in one call. */
-export interface Policy {
+/** A policy as the AccessPolicyRegistry returns it, read in one call, flattened with its id. */
+export interface Policy extends PolicyTerms {
   id: bigint;
-  buyer: Address;
-  /** Bitmask of JOB_KIND_BITS. */
-  jobKinds: number;
-  /** SHA-256 of each approved ONNX model. */
-  modelHashes: readonly Hex[];
-  /** Basis points. */
-  minScore: number;
-  /** BCP 47 tags; empty selects any language. */
-  languages: readonly string[];
-  termsHash: Hex;
-  /** Epsilon in millionths, delta in 1e-18 units: the policy's total budget. */
-  epsilon: bigint;
-  delta: bigint;
-  price: bigint;
-  /** Unix seconds. */
-  expiry: bigint;
   createdAt: bigint;
   retired: boolean;
 }

@@ -1,6 +1,7 @@
 // The slices of the Audata contracts' ABIs the host calls, in human-readable form so the host
 // does not depend on the contracts package; abi.test.ts checks them against the generated ABIs.
 import { parseAbi } from 'viem';
+import { policyAbiStructs } from '@audata/wire';
 
 const proofTuple =
   '(bytes32 fileId, address contributor, bytes32 manifestHash, bool valid, uint16 score, uint16 authenticity, uint16 ownership, uint16 quality, uint16 uniqueness, bytes32 pipelineVersion, bytes32 detailsHash, uint64 deadline)';
@@ -36,8 +37,7 @@ export const contributionRegistryAbi = parseAbi([
 ]);
 
 export const accessPolicyRegistryAbi = parseAbi([
-  'struct PolicyTerms { address buyer; uint8 jobKinds; bytes32[] modelHashes; uint16 minScore; string[] languages; bytes32 termsHash; uint64 epsilon; uint64 delta; uint256 price; uint64 expiry; }',
-  'struct Policy { PolicyTerms terms; uint64 createdAt; bool retired; }',
+  ...policyAbiStructs,
   'function policy(uint256 policyId) view returns (Policy)',
   'function isActive(uint256 policyId) view returns (bool)',
   'function policyCount() view returns (uint256)',

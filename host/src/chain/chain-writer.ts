@@ -1,6 +1,7 @@
 // The host's hand on the chain (viem): registers the running enclave's signer for the approved
 // measurement, submits proofs at most once with retries, and reads policies. It holds only the
 // operator key, which can register signers and pay gas; it cannot make a proof valid.
+import type { StoredPolicy } from '@audata/wire';
 import { createHash } from 'node:crypto';
 import {
   BaseError,
@@ -47,22 +48,7 @@ export interface ChainWriterParams {
   pollingIntervalMs?: number;
 }
 
-export interface Policy {
-  terms: {
-    buyer: Address;
-    jobKinds: number;
-    modelHashes: readonly Hex[];
-    minScore: number;
-    languages: readonly string[];
-    termsHash: Hex;
-    epsilon: bigint;
-    delta: bigint;
-    price: bigint;
-    expiry: bigint;
-  };
-  createdAt: bigint;
-  retired: boolean;
-}
+export type Policy = StoredPolicy;
 
 const statusName = (status: number): string => (status === MeasurementStatus.Approved ? 'approved' : status === MeasurementStatus.Revoked ? 'revoked' : 'unknown');
 
