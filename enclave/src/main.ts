@@ -15,6 +15,11 @@ import { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
 import { createPipelineScorer, SCORING_PIPELINE_VERSION } from './runtime/pipeline-scorer.ts';
 import { FingerprintIndexSlot } from './state/fingerprint-slot.ts';
 import { defaultSileroModelPath, SileroVad } from './audio/vad.ts';
+import { auditDomain } from '@audata/verifier/audit';
+import { createPublicClient, http } from 'viem';
+import { ChainPolicySource } from './jobs/policy-source.ts';
+// Imported for its side effect in a job model's child process (AUDATA_ORT_PROCESS=1, see model-runner.ts).
+import './jobs/ort-process.ts';
 
 function simulatedNsm(config: EnclaveConfig): Nsm {
   // Dev only: the CA is kept on the developer's disk so verifiers can be given its root.
@@ -36,6 +41,19 @@ function simulatedNsm(config: EnclaveConfig): Nsm {
   });
 }
 
+/**
+ * Jobs read policies, escrow and revocations over the configured RPC URL, and take the chain's
+ * latest block time as "now", so expiry and receipt deadlines agree with the contracts.
+ */
+function jobsParams(jobs: NonNullable<EnclaveConfig['jobs']>, contributionRegistry: EnclaveConfig['registry'], chainId: number) {
+  const client = createPublicClient({ transport: http(jobs.rpcUrl) });
+  return {
+    source: ChainPolicySource.fromRpc(jobs.rpcUrl, { accessPolicyRegistry: jobs.accessPolicyRegistry, jobEscrow: jobs.jobEscrow, contributionRegistry }),
+    escrow: { chainId, contract: jobs.jobEscrow },
+    now: async () => (await client.getBlock({ blockTag: 'latest' })).timestamp,
+  };
+}
+
 export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
   const config = readEnclaveConfig(env, dirname(fileURLToPath(import.meta.url)));
   const nsm = config.nsm === 'nitro' ? createNitroNsm({ helperPath: config.nsmHelperPath }) : simulatedNsm(config);
@@ -48,6 +66,8 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const runtime = createEnclaveRuntime({
     nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
     onWarning: (message) => console.warn(`enclave: warning: ${message}`),
+    audit: { domain: auditDomain(config.chainId), signEvery: 16 },
+    ...(config.jobs === undefined ? {} : { jobs: jobsParams(config.jobs, config.registry, config.chainId) }),
   });
   const server = createChannelServer({
     handlers: runtime.handlers,
@@ -57,8 +77,11 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   console.log(`enclave: ${config.nsm} NSM, signer ${runtime.signer}, channel on ${'path' in config.listen ? config.listen.path : `${config.listen.host}:${config.listen.port}`}`);
 }
 
-await main().catch((error: unknown) => {
-  const e = error as { code?: string; message?: string };
-  console.error(`${e.code ?? 'INTERNAL'}: ${e.message ?? String(error)}`);
-  process.exit(1);
-});
+// A job model's child process serves models only (ort-process.ts did that on import).
+if (process.env.AUDATA_ORT_PROCESS !== '1') {
+  await main().catch((error: unknown) => {
+    const e = error as { code?: string; message?: string };
+    console.error(`${e.code ?? 'INTERNAL'}: ${e.message ?? String(error)}`);
+    process.exit(1);
+  });
+}

@@ -118,6 +118,10 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       AUDATA_KMS_ENDPOINT: `http://127.0.0.1:${ports.kms}`,
       AUDATA_CHAIN_ID: String(chain.id),
       AUDATA_REGISTRY: deployment.addresses.contributionRegistry,
+      // Buyer jobs: the enclave reads policies, escrow and revocations from anvil itself.
+      AUDATA_RPC_URL: rpcUrl,
+      AUDATA_ACCESS_POLICY_REGISTRY: deployment.addresses.accessPolicyRegistry,
+      AUDATA_JOB_ESCROW: deployment.addresses.jobEscrow,
       // The dev KMS ignores credentials, but the SDK signs every request and needs some.
       AWS_ACCESS_KEY_ID: 'dev',
       AWS_SECRET_ACCESS_KEY: 'dev',

@@ -272,6 +272,27 @@ export interface ChannelRequests {
   'contribution.finish': { session: string };
   /** The latest sealed state again (binary reply), e.g. when a reply carrying it was lost. */
   state: Record<string, never>;
+  /**
+   * Buyer jobs (enclave/src/jobs/job-requests.ts). The submission's JSON (with its base64
+   * model, larger than the JSON part allows) is the binary attachment, as the host received it.
+   */
+  'job.submit': Record<string, never>;
+  'job.status': { jobId: Hex };
+  /** A features or aggregates job's release; the binary reply is the release sealed to the buyer. */
+  'job.result': { jobId: Hex };
+  /** One DP-SGD step; the attachment is the step's JSON, the binary reply the sealed noisy sum. */
+  'job.step': { jobId: Hex };
+  /** The binary reply is the answer's JSON (receipt, signature, shares): shares outgrow the JSON part. */
+  'job.finish': { jobId: Hex };
+}
+
+/** A job as the enclave reports it. */
+export interface JobStatusJson {
+  jobId: Hex;
+  kind: 'features' | 'gradients' | 'aggregates';
+  status: 'running' | 'finished';
+  files: number;
+  steps: number;
 }
 
 // `state` in a reply names the new sealed state in that reply's binary attachment; store it.
@@ -283,10 +304,15 @@ export interface ChannelResponses {
   /** The enclave signs only proofs it computed, so there is no "sign this" request. */
   'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex; state?: SealedStateRefJson };
   state: { state: SealedStateRefJson };
+  'job.submit': JobStatusJson;
+  'job.status': JobStatusJson;
+  'job.result': { epsilonSpent: number };
+  'job.step': { epsilonSpent: number };
+  'job.finish': Record<string, never>;
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'state'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'state', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -315,6 +341,9 @@ const proof = object({
   fileId: bytes32, contributor: address, manifestHash: bytes32, valid: bool, score, authenticity: score, ownership: score, quality: score, uniqueness: score,
   pipelineVersion: bytes32, detailsHash: bytes32, deadline: decimal,
 });
+const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `is not one of ${values.join(', ')}`);
+const epsilon: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'is not a finite number >= 0');
+const jobStatus = { jobId: bytes32, kind: oneOf(['features', 'gradients', 'aggregates']), status: oneOf(['running', 'finished']), files: int(0, Number.MAX_SAFE_INTEGER), steps: int(0, Number.MAX_SAFE_INTEGER) };
 const stateRef = object({ counter: decimal, sha256: bytes32, bytes: int(0, DEFAULT_MAX_FRAME_BYTES) });
 const envelopeHeader: Check = (v) => {
   const parsed = parseEnvelopeHeader(v);
@@ -328,6 +357,11 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.chunk': { session: SESSION },
   'contribution.finish': { session: SESSION },
   state: {},
+  'job.submit': {},
+  'job.status': { jobId: bytes32 },
+  'job.result': { jobId: bytes32 },
+  'job.step': { jobId: bytes32 },
+  'job.finish': { jobId: bytes32 },
 };
 const responseSchemas: Record<RequestType, Record<string, Check>> = {
   boot: { genesis: bool, sealed: sealedKey, datasetKey: bytes32, signer: address, pipelineVersion: bytes32, state: optional(stateRef) },
@@ -336,6 +370,11 @@ const responseSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.chunk': { received: int(0, Number.MAX_SAFE_INTEGER) },
   'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)), state: optional(stateRef) },
   state: { state: stateRef },
+  'job.submit': jobStatus,
+  'job.status': jobStatus,
+  'job.result': { epsilonSpent: epsilon },
+  'job.step': { epsilonSpent: epsilon },
+  'job.finish': {},
 };
 
 function validate(schemas: Record<RequestType, Record<string, Check>>, json: Record<string, unknown>): RequestType {

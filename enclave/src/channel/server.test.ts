@@ -16,6 +16,11 @@ const handlers: ChannelHandlers = {
   'contribution.chunk': async (_body, binary) => ({ body: { received: binary.length } }),
   'contribution.finish': async () => ({ body: { manifestHash: b32, contributor: signer, fileId: b32, audioBytes: -1 } }),
   state: async () => ({ body: { state: { counter: '1', sha256: b32, bytes: 3 } }, binary: new Uint8Array([1, 2, 3]) }),
+  'job.submit': async () => { throw new AudataError('JOB_UNPAID', 'not paid'); },
+  'job.status': async (body) => ({ body: { jobId: body.jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 } }),
+  'job.result': async () => ({ body: { epsilonSpent: 0 }, binary: new Uint8Array([9]) }),
+  'job.step': async () => ({ body: { epsilonSpent: 0.1 }, binary: new Uint8Array([9]) }),
+  'job.finish': async () => ({ body: {}, binary: new Uint8Array([0x7b, 0x7d]) }),
 };
 
 /** Sends raw bytes and collects the frames that come back until the server closes or `count` arrive. */

@@ -3,6 +3,7 @@
 // which a worker thread's resourceLimits would not), killed when a run overruns. A worker
 // thread is not used because terminating it during a native ORT run aborts the whole process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JobModelResourceError, JobModelRunError, JobModelTimeoutError, JobParameterError } from './errors.ts';
@@ -54,13 +55,18 @@ export class ModelRunner {
       Number.isSafeInteger(limits.intraOpNumThreads) && limits.intraOpNumThreads >= 1;
     if (!valid) throw new JobParameterError('limits', 'timeoutMs > 0, loadTimeoutMs > 0, integer maxMemoryMb >= 64, intraOpNumThreads >= 1', JSON.stringify(limits));
     const entry = fileURLToPath(new URL('./ort-process.ts', import.meta.url));
-    // tsx's loader by path: `import.meta.resolve` is unavailable when this module runs as CommonJS under a test runner.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    // From source, the child runs ort-process.ts under tsx's loader (by path: `import.meta.resolve`
+    // is unavailable when this module runs as CommonJS under a test runner). In the bundled
+    // enclave there is no source beside it: the child runs the same measured bundle, which
+    // serves models when AUDATA_ORT_PROCESS is set (src/main.ts).
+    const node = existsSync(entry)
+      ? [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, entry]
+      : [process.execPath, process.argv[1] ?? ''];
     // `ulimit -d` sets RLIMIT_DATA before exec; the limit survives exec and binds node and ORT alike.
     const child = spawn(
       '/bin/sh',
-      ['-c', `ulimit -d ${limits.maxMemoryMb * 1024} && exec "$@"`, 'sh', process.execPath, '--import', tsx, entry],
-      { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } },
+      ['-c', `ulimit -d ${limits.maxMemoryMb * 1024} && exec "$@"`, 'sh', ...node],
+      { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', AUDATA_ORT_PROCESS: '1' } },
     );
     const runner = new ModelRunner(child, limits);
     const loaded = runner.#await(0, limits.loadTimeoutMs);

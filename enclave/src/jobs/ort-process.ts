@@ -46,7 +46,9 @@ async function handle(request: ProcessRequest): Promise<ProcessResponse> {
   return { id: request.id, ok: true, outputs };
 }
 
-if (process.send !== undefined) {
+/** Serves model requests over the IPC channel of the process that spawned this one. */
+export function serveModelProcess(): void {
+  if (process.send === undefined) throw new Error('serveModelProcess: no IPC channel to a parent');
   process.on('message', (request: ProcessRequest) => {
     handle(request).then(
       (response) => process.send!(response),
@@ -55,3 +57,7 @@ if (process.send !== undefined) {
   });
   process.on('disconnect', () => process.exit(0));
 }
+
+// Set by model-runner.ts in the child's environment: run as this file (tsx) or inside the
+// bundled enclave (which imports this module), the child serves; the parent never does.
+if (process.env['AUDATA_ORT_PROCESS'] === '1' && process.send !== undefined) serveModelProcess();

@@ -24,4 +24,13 @@ describe('enclave configuration', () => {
       expect(() => readEnclaveConfig(env, '/app'), JSON.stringify(env)).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
     }
   });
+
+  it('turns buyer jobs on only with an RPC URL, a policy registry and an escrow, all valid', () => {
+    expect(readEnclaveConfig(base, '/app').jobs).to.equal(undefined);
+    const jobs = { AUDATA_RPC_URL: 'http://127.0.0.1:8545', AUDATA_ACCESS_POLICY_REGISTRY: base.AUDATA_REGISTRY, AUDATA_JOB_ESCROW: base.AUDATA_REGISTRY };
+    expect(readEnclaveConfig({ ...base, ...jobs }, '/app').jobs).to.deep.equal({ rpcUrl: jobs.AUDATA_RPC_URL, accessPolicyRegistry: base.AUDATA_REGISTRY, jobEscrow: base.AUDATA_REGISTRY });
+    for (const env of [{ AUDATA_RPC_URL: jobs.AUDATA_RPC_URL }, { ...jobs, AUDATA_RPC_URL: 'ftp://x' }, { ...jobs, AUDATA_JOB_ESCROW: '0x12' }, { ...jobs, AUDATA_ACCESS_POLICY_REGISTRY: undefined }]) {
+      expect(() => readEnclaveConfig({ ...base, ...env }, '/app'), JSON.stringify(env)).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
+    }
+  });
 });

@@ -23,6 +23,8 @@ export interface EnclaveConfig {
   kmsEndpoint: string | undefined;
   chainId: number;
   registry: Address;
+  /** Buyer jobs, when all three are set: the chain the enclave reads policies from, and its contracts. */
+  jobs: { rpcUrl: string; accessPolicyRegistry: Address; jobEscrow: Address } | undefined;
 }
 
 export function readEnclaveConfig(env: Readonly<Record<string, string | undefined>>, bundleDir: string): EnclaveConfig {
@@ -38,6 +40,16 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
   if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new ConfigError('AUDATA_CHAIN_ID', 'is not a positive integer');
   const registry = env.AUDATA_REGISTRY;
   if (registry === undefined || !isAddress(registry)) throw new ConfigError('AUDATA_REGISTRY', 'is not a contract address');
+  const rpcUrl = env.AUDATA_RPC_URL;
+  const policies = env.AUDATA_ACCESS_POLICY_REGISTRY;
+  const escrow = env.AUDATA_JOB_ESCROW;
+  let jobs: EnclaveConfig['jobs'];
+  if (rpcUrl !== undefined || policies !== undefined || escrow !== undefined) {
+    if (rpcUrl === undefined || !/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('AUDATA_RPC_URL', 'is not an http(s) URL (jobs need it with AUDATA_ACCESS_POLICY_REGISTRY and AUDATA_JOB_ESCROW)');
+    if (policies === undefined || !isAddress(policies)) throw new ConfigError('AUDATA_ACCESS_POLICY_REGISTRY', 'is not a contract address');
+    if (escrow === undefined || !isAddress(escrow)) throw new ConfigError('AUDATA_JOB_ESCROW', 'is not a contract address');
+    jobs = { rpcUrl, accessPolicyRegistry: policies, jobEscrow: escrow };
+  }
   return {
     listen,
     nsm,
@@ -49,5 +61,6 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
     kmsEndpoint: env.AUDATA_KMS_ENDPOINT,
     chainId,
     registry,
+    jobs,
   };
 }

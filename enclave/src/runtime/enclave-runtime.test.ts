@@ -13,6 +13,9 @@ import { createChannelServer } from '../channel/server.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
 import { createEnclaveRuntime, type ContributionScorer } from './enclave-runtime.ts';
+import { JobPolicyUnknownError } from '../jobs/job-errors.ts';
+import type { PolicySource } from '../jobs/policy-source.ts';
+import { auditDomain } from '@audata/verifier/audit';
 
 const sha384 = (text: string) => new Uint8Array(createHash('sha384').update(text).digest());
 const keyId = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000';
@@ -164,5 +167,31 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     expect(await fail(runtime.handlers['contribution.chunk']({ session: first.body.session }, a.ciphertext))).to.equal('ENCLAVE_SESSION_UNKNOWN');
     await runtime.handlers['contribution.chunk']({ session: retry.body.session }, a.ciphertext);
     expect((await runtime.handlers['contribution.finish']({ session: retry.body.session }, new Uint8Array(0))).body.audioBytes).to.equal(100);
+  });
+
+  it('relays job requests to the engine, and refuses them when jobs are not configured', async () => {
+    const nsm = createSimulatedNsm({ ca, pcrs: { 0: buildA, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    const plain = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion });
+    await plain.handlers.boot({}, new Uint8Array(0));
+    const jobId = keccak256(toHex('job 1'));
+    expect(await fail(plain.handlers['job.status']({ jobId }, new Uint8Array(0)))).to.equal('ENCLAVE_JOBS_DISABLED');
+
+    const source: PolicySource = {
+      policy: async (id) => { throw new JobPolicyUnknownError(id); },
+      escrow: async () => { throw new Error('not reached'); },
+      revoked: async () => new Set(),
+    };
+    const jobs = { source, escrow: { chainId, contract: registry } } as const;
+    expect(() => createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, jobs })).to.throw(TypeError);
+    const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, jobs, audit: { domain: auditDomain(chainId), signEvery: 4 } });
+    expect(await fail(runtime.handlers['job.status']({ jobId }, new Uint8Array(0)))).to.equal('ENCLAVE_NOT_BOOTED');
+    await runtime.handlers.boot({}, new Uint8Array(0));
+    const submission = { jobId, policyId: '7', buyer: privateKeyToAccount(generatePrivateKey()).address, kind: 'aggregates', model: '', buyerKey: keccak256('0x01') };
+    const attach = (json: unknown) => new TextEncoder().encode(JSON.stringify(json));
+    expect(await fail(runtime.handlers['job.submit']({}, attach(submission)))).to.equal('JOB_POLICY_UNKNOWN');
+    expect(await fail(runtime.handlers['job.submit']({}, attach([1, 2])))).to.equal('CHANNEL_MESSAGE_INVALID');
+    expect(await fail(runtime.handlers['job.submit']({}, new Uint8Array([0xff, 0xfe])))).to.equal('CHANNEL_MESSAGE_INVALID');
+    expect(await fail(runtime.handlers['job.submit']({}, attach({ ...submission, kind: 'weights' })))).to.equal('JOB_INVALID_PARAMETER');
+    expect(await fail(runtime.handlers['job.status']({ jobId }, new Uint8Array(0)))).to.equal('JOB_INVALID_PARAMETER');
   });
 });

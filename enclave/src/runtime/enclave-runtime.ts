@@ -6,7 +6,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
-import { BindingPurpose, encodeAttestationBinding, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
+import { BindingPurpose, ChannelMessageInvalidError, encodeAttestationBinding, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
 import type { AuditEntry, SignedAuditHead } from '@audata/verifier/audit';
 import { AuditLog, type AuditLogOptions } from '../audit/log.ts';
 import type { ChannelHandlers } from '../channel/server.ts';
@@ -14,10 +14,36 @@ import { openEnvelope, type ManifestLedger, type OpenedContribution } from '../e
 import { createDatasetKey, openDatasetKey, type DatasetKeyPair } from '../kms/key-release.ts';
 import type { Nsm } from '../nsm/nsm.ts';
 import { createEnclaveSigner, type EnclaveSigner } from '../signing/enclave-signer.ts';
-import { AlreadyBootedError, BusyError, NotBootedError, SessionUnknownError } from './errors.ts';
+import { AlreadyBootedError, BusyError, JobsDisabledError, NotBootedError, SessionUnknownError } from './errors.ts';
 import { PieceQueue } from './piece-queue.ts';
 import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import { FeatureStore, MemoryFeatureBackend, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
+import { catalogueEntry, FileCatalogue } from '../jobs/catalogue.ts';
+import { JobEngine } from '../jobs/job-engine.ts';
+import { FeatureStoreTamperedError } from '../feature-store/errors.ts';
+import { jobRequests } from '../jobs/job-requests.ts';
+import type { PolicySource } from '../jobs/policy-source.ts';
+import { RandomStream, systemRandom } from '../jobs/random.ts';
+import { MemoryLedgerStorage, type LedgerStorage } from '../privacy/ledger.ts';
+import type { SigningTarget } from '../signing/enclave-signer.ts';
+
+/**
+ * Buyers' jobs (src/jobs/): the engine reads policies from the chain through `source` and
+ * settles receipts on `escrow`. Files enter the catalogue and the feature store as they are
+ * scored. Needs `audit`: every job start, release and receipt is logged.
+ */
+export interface JobsParams {
+  source: PolicySource;
+  escrow: SigningTarget;
+  /** Where the encrypted feature entries live (default: this process's memory). */
+  featureBackend?: FeatureBlobBackend;
+  /** Where the privacy ledgers live (default: this process's memory). */
+  ledgerStorage?: LedgerStorage;
+  random?: RandomStream;
+  /** Unix seconds for policy expiry and receipt deadlines (in development: the chain's clock). */
+  now?: () => bigint | Promise<bigint>;
+}
 
 /** Sub-scores in basis points and the hash of the full details, as the proof carries them. */
 export interface ScoredContribution {
@@ -28,6 +54,10 @@ export interface ScoredContribution {
   quality: number;
   uniqueness: number;
   detailsHash: Hex;
+  /** Seconds of audio, for the job catalogue. */
+  durationSec?: number;
+  /** The file's log-mel, cached (encrypted) in the feature store so jobs need not recompute it. */
+  features?: LogMelFeatures;
 }
 
 /** The scoring pipeline, as the runtime sees it; it receives authenticated audio only. */
@@ -64,6 +94,7 @@ export interface EnclaveRuntimeParams {
   audit?: { domain: TypedDataDomain; signEvery: number; onEntry?: (entry: AuditEntry) => void; onHead?: (head: SignedAuditHead) => void };
   /** Told about accepted-but-weaker conditions; never given keys, state or audio. */
   onWarning?: (message: string) => void;
+  jobs?: JobsParams;
 }
 
 export interface EnclaveRuntime {
@@ -79,6 +110,7 @@ interface Session {
 }
 
 export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRuntime {
+  if (params.jobs !== undefined && params.audit === undefined) throw new TypeError('createEnclaveRuntime: jobs need an audit log (params.audit)');
   const random = params.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
   const now = params.now ?? (() => new Date());
   const ledger = params.ledger ?? new Set<Hex>();
@@ -98,6 +130,14 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   // Restored parts this runtime has no live object for are carried through unchanged.
   let carriedIndex: Uint8Array = new Uint8Array(0);
   let carriedAudit: AuditResume = EMPTY_AUDIT;
+  const catalogue = new FileCatalogue();
+  let features: FeatureStore | undefined;
+  let jobs: ReturnType<typeof jobRequests> | undefined;
+  const jobsOf = (type: string) => {
+    booted(type);
+    if (jobs === undefined) throw new JobsDisabledError(type);
+    return jobs;
+  };
 
   /** Seals the current state under the next counter; synchronous, so counters follow state order. */
   const emitState = (): { ref: SealedStateRefJson; bytes: Uint8Array } => {
@@ -163,6 +203,27 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           // The log asks only for AuditHead signatures, and this adapter can make nothing else.
           const headSigner = { address: signer.address, signTypedData: ({ domain, message }: { domain?: TypedDataDomain; message: { head: Hex; seq: bigint } }) => signer.signAuditHead(domain ?? {}, message) };
           audit = new AuditLog({ ...params.audit, signer: headSigner as unknown as AuditLogOptions['signer'], resume: carriedAudit });
+        }
+        if (params.jobs !== undefined) {
+          const j = params.jobs;
+          const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: j.featureBackend ?? new MemoryFeatureBackend(), randomBytes: random });
+          features = store;
+          const engine = new JobEngine({
+            source: j.source,
+            catalogue: () => catalogue.files(),
+            features: async (file) => {
+              const cached = await store.get(file.fileId);
+              if (cached === undefined) throw new FeatureStoreTamperedError(file.fileId, 'the entry is missing');
+              return cached;
+            },
+            ledgerStorage: j.ledgerStorage ?? new MemoryLedgerStorage(),
+            signer,
+            escrow: j.escrow,
+            audit: audit!,
+            random: j.random ?? new RandomStream(systemRandom),
+            ...(j.now === undefined ? {} : { now: j.now }),
+          });
+          jobs = jobRequests(engine);
         }
         dataset = keys;
         sealed = wrapped;
@@ -259,7 +320,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           const state = emitState();
           return { body: { ...reply, state: state.ref }, binary: state.bytes };
         }
-        const scored = await params.scorer.score(opened);
+        const { features: mel, durationSec, ...scored } = await params.scorer.score(opened);
         const proof: ContributionProof = {
           fileId: opened.manifest.ciphertextSha256,
           contributor: opened.contributor,
@@ -271,6 +332,14 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         const signature = await signer.signProof({ chainId: params.chainId, contract: params.registry }, proof);
         finished.add(opened.manifestHash);
         await audit?.append('proof', hexToBytes(signature));
+        if (params.jobs !== undefined) {
+          // Features first: a catalogued file always has its cached features; a file with no
+          // log-mel frames (too short to score) has nothing a job could use.
+          if (mel !== undefined) {
+            await features!.put(proof.fileId, mel);
+            catalogue.add(catalogueEntry(proof, opened.manifest, durationSec ?? 0));
+          }
+        }
         const state = emitState();
         return { body: { ...reply, proof: proofToJson(proof), signature, state: state.ref }, binary: state.bytes };
       } finally {
@@ -283,8 +352,39 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       if (latest === undefined) throw new NotBootedError('state');
       return { body: { state: stateRef(latest) }, binary: latest.bytes };
     },
+
+    async 'job.submit'(_body, binary) {
+      return { body: await jobsOf('job.submit').submit(jsonAttachment('job.submit', binary)) };
+    },
+    async 'job.status'(body) {
+      return { body: jobsOf('job.status').status(body.jobId) };
+    },
+    async 'job.result'(body) {
+      const { sealed, epsilonSpent } = await jobsOf('job.result').result(body.jobId);
+      return { body: { epsilonSpent }, binary: new Uint8Array(Buffer.from(sealed, 'base64')) };
+    },
+    async 'job.step'(body, binary) {
+      const { sealed, epsilonSpent } = await jobsOf('job.step').step(body.jobId, jsonAttachment('job.step', binary));
+      return { body: { epsilonSpent }, binary: new Uint8Array(Buffer.from(sealed, 'base64')) };
+    },
+    async 'job.finish'(body) {
+      const answer = await jobsOf('job.finish').finish(body.jobId);
+      return { body: {}, binary: new TextEncoder().encode(JSON.stringify(answer)) };
+    },
   };
   return { handlers, signer: signer.address };
+}
+
+/** A job request's JSON, carried as the attachment; the frame limit already capped its size. */
+function jsonAttachment(type: string, binary: Uint8Array): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(binary));
+  } catch {
+    throw new ChannelMessageInvalidError(type, 'attachment', 'is not UTF-8 JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ChannelMessageInvalidError(type, 'attachment', 'is not a JSON object');
+  return json as Record<string, unknown>;
 }
 
 function stateRef(state: SealedState): SealedStateRefJson {

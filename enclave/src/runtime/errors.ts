@@ -36,3 +36,10 @@ export class BusyError extends RuntimeError {
     super('ENCLAVE_BUSY', `${limit} contributions are already being opened.`, { details: { limit }, hint: 'Finish a session before beginning another.' });
   }
 }
+
+export class JobsDisabledError extends RuntimeError {
+  override name = 'JobsDisabledError' as const;
+  constructor(type: string) {
+    super('ENCLAVE_JOBS_DISABLED', `${type}: this enclave runs no buyer jobs.`, { details: { type }, hint: 'Configure AUDATA_RPC_URL, AUDATA_ACCESS_POLICY_REGISTRY and AUDATA_JOB_ESCROW (enclave/README.md).' });
+  }
+}

@@ -4,7 +4,9 @@
 import { SCORE_SCALE } from '@audata/wire';
 import { keccak256, toHex, type Hex } from 'viem';
 import { decodeAudio } from '../audio/decode/index.ts';
+import { logMelSpectrogram } from '../audio/logmel.ts';
 import { PIPELINE_VERSION, scoreRecording } from '../audio/pipeline.ts';
+import type { MelFrames } from '../audio/quality.ts';
 import type { FingerprintIndex } from '../audio/uniqueness.ts';
 import { SILERO_VAD_SHA256, type SileroVad } from '../audio/vad.ts';
 import type { ContributionScorer, ScoredContribution } from './enclave-runtime.ts';
@@ -23,7 +25,10 @@ export function createPipelineScorer(deps: { vad: SileroVad; index: IndexSource 
       const index = 'current' in deps.index ? deps.index.current : deps.index;
       try {
         // Ownership is 1: the contributor is the manifest's verified signer, never a claim.
-        const result = await scoreRecording(decoded.samples, { vad: deps.vad, index, fileId: opened.manifest.ciphertextSha256, ownership: 1 });
+        // The log-mel the pipeline computes anyway is kept for the feature store, not computed twice.
+        let mel: MelFrames | undefined;
+        const logMel = (samples: Float32Array) => (mel = logMelSpectrogram(samples, { nMels: 80 }));
+        const result = await scoreRecording(decoded.samples, { vad: deps.vad, index, fileId: opened.manifest.ciphertextSha256, ownership: 1, logMel });
         const bp = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * SCORE_SCALE);
         const fields = {
           valid: result.valid,
@@ -34,7 +39,12 @@ export function createPipelineScorer(deps: { vad: SileroVad; index: IndexSource 
           uniqueness: bp(result.uniqueness),
         };
         const details = { ...fields, attributes: result.attributes, metadata: result.metadata };
-        return { ...fields, detailsHash: keccak256(toHex(canonicalJson(details))) };
+        return {
+          ...fields,
+          detailsHash: keccak256(toHex(canonicalJson(details))),
+          durationSec: result.attributes.durationSeconds,
+          ...(mel === undefined || mel.frames === 0 ? {} : { features: { nMels: mel.nMels, frames: mel.frames, data: mel.data } }),
+        };
       } finally {
         decoded.samples.fill(0);
       }
