@@ -19,6 +19,8 @@ interface TestHost {
   url: string;
   deps: AppDeps;
   logs: string[];
+  /** Files the app announced as newly queued. */
+  queued: string[];
   attested: Uint8Array[];
   blobRoot: string;
   queue: ScoringQueue;
@@ -32,6 +34,7 @@ async function startHost(options: { maxUploadBytes?: number; attest?: (nonce: Ui
   const queue = new ScoringQueue(db, { leaseMs: 60_000, maxAttempts: 3 });
   const logs: string[] = [];
   const attested: Uint8Array[] = [];
+  const queued: string[] = [];
   const blobRoot = join(dir, 'blobs');
   let ids = 0;
   const deps: AppDeps = {
@@ -51,12 +54,14 @@ async function startHost(options: { maxUploadBytes?: number; attest?: (nonce: Ui
     maxUploadBytes: options.maxUploadBytes ?? 8 * 1024 * 1024,
     manifestDomain: testDomain,
     randomId: () => `req-${++ids}`,
+    onQueued: (fileId) => void queued.push(fileId),
   };
   const running = await listen(createApp(deps), { port: 0, bind: '127.0.0.1' });
   return {
     url: running.url,
     deps,
     logs,
+    queued,
     attested,
     blobRoot,
     queue,
@@ -187,6 +192,8 @@ describe('host HTTP API', () => {
       expect(second.body).to.deep.equal(first.body);
       expect(host.queue.depthByState()).to.deep.include({ queued: 1 });
       expect(await storedFiles(host.blobRoot)).to.have.length(1);
+      // The scoring worker is woken once, for the new file only.
+      expect(host.queued).to.deep.equal([upload.manifest.ciphertextSha256]);
     });
 
     it('two concurrent copies of one upload give one 201, one 200 and one queue item', async () => {

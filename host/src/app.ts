@@ -2,10 +2,10 @@
 // socket: tests run it in-process and `listen` serves it.
 import express, { type Express } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { TypedDataDomain } from 'viem';
+import type { Hex, TypedDataDomain } from 'viem';
 import type { BlobStore } from './blobs/blob-store.ts';
 import type { ContributionStore } from './db/contributions.ts';
-import type { EnclaveClient } from './deps.ts';
+import type { EnclaveClient, JobRelay } from './deps.ts';
 import { HttpNotFoundError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { HostMetrics } from './metrics.ts';
@@ -14,10 +14,13 @@ import { requestContext } from './middleware/request-context.ts';
 import type { ScoringQueue } from './queue/scoring-queue.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { contributionRoutes } from './routes/contributions.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { serviceRoutes } from './routes/service.ts';
 
 export interface AppDeps {
   enclave: Pick<EnclaveClient, 'attest'>;
+  /** Buyers' jobs relayed to the enclave; without it the job routes answer 503. */
+  jobs?: JobRelay;
   blobs: BlobStore;
   contributions: ContributionStore;
   queue: ScoringQueue;
@@ -25,6 +28,8 @@ export interface AppDeps {
   logger: Logger;
   maxUploadBytes: number;
   manifestDomain?: TypedDataDomain;
+  /** Told when a new file is queued (the scoring worker's wake-up). */
+  onQueued?: (fileId: Hex) => void;
   randomId?: () => string;
   /** Wall clock, milliseconds. */
   now?: () => number;
@@ -53,7 +58,9 @@ export function createApp(deps: AppDeps): Express {
     metrics: deps.metrics,
     maxUploadBytes: deps.maxUploadBytes,
     manifestDomain: deps.manifestDomain,
+    onQueued: deps.onQueued,
   });
+  jobRoutes(app, { jobs: deps.jobs });
   serviceRoutes(app, {
     metrics: deps.metrics,
     queueDepth: () => deps.queue.depthByState(),

@@ -14,7 +14,7 @@ import type { HostConfig } from './config.ts';
 import { ContributionStore } from './db/contributions.ts';
 import { EnclaveStateStore } from './db/enclave-state.ts';
 import { openDatabase } from './db/open-database.ts';
-import type { EnclaveClient } from './deps.ts';
+import type { EnclaveClient, JobRelay } from './deps.ts';
 import { HostError } from './errors.ts';
 import { listen, type Listening } from './listen.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -34,9 +34,13 @@ export class DataDirError extends HostError {
 
 export interface HostParts {
   enclave: EnclaveClient;
+  /** Buyers' jobs relayed to the enclave (the channel client); without it the job routes answer 503. */
+  jobs?: JobRelay;
   logger?: Logger;
   /** The EIP-712 domain of manifests, once the registry address is known. */
   manifestDomain?: TypedDataDomain;
+  /** Told when a new file is queued (the scoring worker's wake-up). */
+  onQueued?: (fileId: `0x${string}`) => void;
   now?: () => number;
 }
 
@@ -88,7 +92,9 @@ export function createHost(config: HostConfig, parts: HostParts): Host {
       logger,
       maxUploadBytes: config.maxUploadBytes,
       now,
+      ...(parts.jobs === undefined ? {} : { jobs: parts.jobs }),
       ...(parts.manifestDomain === undefined ? {} : { manifestDomain: parts.manifestDomain }),
+      ...(parts.onQueued === undefined ? {} : { onQueued: parts.onQueued }),
     });
     return { app, db, blobs, queue, contributions, enclaveState: new EnclaveStateStore(db, now), metrics, logger, close: () => db.close() };
   } catch (error) {

@@ -18,6 +18,8 @@ export interface ContributionRoutesDeps {
   maxUploadBytes: number;
   /** When set, the manifest's signer is recovered and recorded (the enclave still decides). */
   manifestDomain: TypedDataDomain | undefined;
+  /** Told when a new file is queued, so an idle scoring worker starts at once instead of at its next poll. */
+  onQueued: ((fileId: Hex) => void) | undefined;
 }
 
 export class UnsupportedMediaTypeError extends HttpError {
@@ -120,7 +122,10 @@ export function contributionRoutes(app: Express, deps: ContributionRoutesDeps): 
       sizeBytes: stored.size,
     });
     deps.metrics.uploads.inc({ outcome: created ? 'created' : 'existing' });
-    if (created) deps.metrics.uploadBytes.inc({}, stored.size);
+    if (created) {
+      deps.metrics.uploadBytes.inc({}, stored.size);
+      deps.onQueued?.(fileId as Hex);
+    }
     log.info(created ? 'contribution.accepted' : 'contribution.repeated', { fileId, bytes: stored.size, contributor });
     res.status(created ? 201 : 200).location(`/v1/contributions/${fileId}`).json(contributionView(record));
   });

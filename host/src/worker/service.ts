@@ -46,6 +46,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     ...params.chain,
   });
   let host: (Host & { listening: Listening }) | undefined;
+  let worker: ScoringWorker | undefined;
   const enclave = new ChannelEnclaveClient({
     address: params.enclaveAddress,
     ...(params.pieceBytes === undefined ? {} : { pieceBytes: params.pieceBytes }),
@@ -77,8 +78,10 @@ export async function startService(params: ServiceParams): Promise<Service> {
   });
   host = await startHost(params.config, {
     enclave,
+    jobs: enclave,
     logger,
     manifestDomain: manifestDomain(chain.publicClient.chain.id, params.chain.contributionRegistry),
+    onQueued: () => worker?.notify(),
   });
   try {
     await enclave.ready();
@@ -87,7 +90,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     await closeHost(host);
     throw error;
   }
-  const worker = new ScoringWorker({
+  worker = new ScoringWorker({
     queue: host.queue,
     contributions: host.contributions,
     blobs: host.blobs,
@@ -101,13 +104,14 @@ export async function startService(params: ServiceParams): Promise<Service> {
   });
   worker.start();
   const started = host;
+  const running = worker;
   return {
     host: started,
     enclave,
     chain,
-    worker,
+    worker: running,
     async close() {
-      await worker.stop();
+      await running.stop();
       enclave.close();
       await closeHost(started);
     },
