@@ -3,7 +3,7 @@
 // supplies the real implementations (over @audata/wire's channel, and viem).
 import type { Readable } from 'node:stream';
 import type { Address, Hex } from 'viem';
-import type { ContributionManifest, ContributionProof } from '@audata/wire';
+import type { ContributionManifest, ContributionProof, JobStatusJson } from '@audata/wire';
 
 /** A contribution proof and the enclave's EIP-712 signature over it. */
 export interface SignedProof {
@@ -49,4 +49,17 @@ export interface ChainWriter {
   submitProof(signed: SignedProof): Promise<{ txHash: Hex }>;
   /** Registers the enclave's signer from its attestation document on EnclaveRegistry. */
   registerEnclaveSigner(attestation: AttestationResult): Promise<{ txHash: Hex }>;
+}
+
+/**
+ * Buyer jobs relayed to the enclave's job engine. Request bodies go through as the bytes the
+ * buyer sent (the enclave parses and checks them); releases come back sealed to the buyer.
+ */
+export interface JobRelay {
+  submit(body: Uint8Array): Promise<JobStatusJson>;
+  status(jobId: Hex): Promise<JobStatusJson>;
+  result(jobId: Hex): Promise<{ sealed: Uint8Array; epsilonSpent: number }>;
+  step(jobId: Hex, body: Uint8Array): Promise<{ sealed: Uint8Array; epsilonSpent: number }>;
+  /** The enclave's answer as JSON bytes: the signed receipt and the shares. */
+  finish(jobId: Hex): Promise<Uint8Array>;
 }

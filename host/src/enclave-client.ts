@@ -16,9 +16,10 @@ import {
   type ContributionProof,
   type SealedDatasetKeyJson,
   type SealedStateRefJson,
+  type JobStatusJson,
 } from '@audata/wire';
 import { decodeCoseSign1, parseAttestationDocument } from '@audata/verifier';
-import type { AttestationResult, EnclaveClient, ScoreRequest, SignedProof } from './deps.ts';
+import type { AttestationResult, EnclaveClient, JobRelay, ScoreRequest, SignedProof } from './deps.ts';
 import { HostError } from './errors.ts';
 
 /** The enclave could not be reached or dropped the connection; the work is worth retrying. */
@@ -91,7 +92,7 @@ export interface ChannelEnclaveClientParams {
 
 const TRANSPORT_CODES = new Set(['CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'CHANNEL_FRAME_TOO_LARGE', 'CHANNEL_FRAME_MALFORMED']);
 
-export class ChannelEnclaveClient implements EnclaveClient {
+export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   readonly #p: ChannelEnclaveClientParams;
   #channel: Promise<ChannelClient> | undefined;
   #boot: BootInfo | undefined;
@@ -162,6 +163,28 @@ export class ChannelEnclaveClient implements EnclaveClient {
       const proof: ContributionProof = { ...body.proof, deadline: BigInt(body.proof.deadline) };
       return { proof, signature: body.signature };
     });
+  }
+
+  async submit(body: Uint8Array): Promise<JobStatusJson> {
+    return (await this.#request((c) => c.request('job.submit', {}, body))).body;
+  }
+
+  async status(jobId: Hex): Promise<JobStatusJson> {
+    return (await this.#request((c) => c.request('job.status', { jobId }))).body;
+  }
+
+  async result(jobId: Hex): Promise<{ sealed: Uint8Array; epsilonSpent: number }> {
+    const { body, binary } = await this.#request((c) => c.request('job.result', { jobId }));
+    return { sealed: binary.slice(), epsilonSpent: body.epsilonSpent };
+  }
+
+  async step(jobId: Hex, body: Uint8Array): Promise<{ sealed: Uint8Array; epsilonSpent: number }> {
+    const reply = await this.#request((c) => c.request('job.step', { jobId }, body));
+    return { sealed: reply.binary.slice(), epsilonSpent: reply.body.epsilonSpent };
+  }
+
+  async finish(jobId: Hex): Promise<Uint8Array> {
+    return (await this.#request((c) => c.request('job.finish', { jobId }))).binary.slice();
   }
 
   close(): void {
