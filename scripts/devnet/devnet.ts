@@ -10,7 +10,7 @@ import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import { createDevCa, exportDevCa, type DevCaMaterial } from '@audata/verifier/dev';
 import { certificateDer } from '@audata/verifier';
-import { deployAudata, type AudataDeployment } from '../../contracts/src/deploy.ts';
+import { defaultGovernance, deployAudata, type AudataDeployment } from '../../contracts/src/deploy.ts';
 import { ANVIL_MNEMONIC, anvilBinary } from '../../contracts/src/testing/anvil.ts';
 import { buildEnclave, type Measurement } from '../../enclave/build.ts';
 import { ensurePortFree, type DevnetPorts } from './ports.ts';
@@ -18,6 +18,11 @@ import { startProcess, type ServiceProcess } from './processes.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TERMS_TEXT = 'Audata devnet terms: recordings licensed CC-BY-4.0 for scoring and differentially private jobs approved by the DAO.';
+/**
+ * The production voting delay, period and timelock delay (the scenario moves anvil's clock over
+ * them), but anyone may propose: a devnet's contributors hold a fraction of a token each.
+ */
+export const DEVNET_GOVERNANCE = { ...defaultGovernance, proposalThreshold: 0n };
 const KMS_KEY_ID = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-00000000dev0';
 
 export interface Devnet {
@@ -86,7 +91,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     log('deploying the contracts; the measurement is approved at genesis, then the timelock holds every governed setting');
     const deployment = await deployAudata(
       { publicClient, walletClient: createWalletClient({ chain, transport: http(rpcUrl), account: deployer }) },
-      { guardian: guardian.address, operator: operator.address, measurement: { pcr0: `0x${measurement.pcr0}`, pcr1: `0x${measurement.pcr1}`, pcr2: `0x${measurement.pcr2}` } },
+      { guardian: guardian.address, operator: operator.address, measurement: { pcr0: `0x${measurement.pcr0}`, pcr1: `0x${measurement.pcr1}`, pcr2: `0x${measurement.pcr2}` }, governance: DEVNET_GOVERNANCE },
     );
     log(`  EnclaveRegistry ${deployment.addresses.enclaveRegistry}, ContributionRegistry ${deployment.addresses.contributionRegistry}, measurement ${deployment.measurementId}`);
 

@@ -10,6 +10,7 @@ import { publicClientFor, contributionRegistryAbi } from '../../client/src/sdk/c
 import { loadClientConfig, loadDevRoot } from '../../client/src/sdk/config.ts';
 import { attestEnclave, awaitRecord, readFileRecord, scoreBreakdown, sealFile, percent, type FileRecord } from '../../client/src/sdk/contribute.ts';
 import { HostApi } from '../../client/src/sdk/host-api.ts';
+import { runBuyer } from './buyer.ts';
 import { ROOT, type Devnet } from './devnet.ts';
 
 const SPEECH = join(ROOT, 'enclave', 'test-vectors', 'speech');
@@ -19,6 +20,8 @@ export interface Upload {
   account: HDAccount;
   clip: string;
   kind: 'speech' | 'duplicate' | 'synthetic';
+  /** The language the contributor declares in the signed manifest (default en). */
+  language?: string;
 }
 
 export interface StepResult {
@@ -34,7 +37,7 @@ export interface ScenarioResult {
 }
 
 export function scenarioUploads(contributors: readonly HDAccount[]): Upload[] {
-  const [alice, bob, carol, dave, erin] = contributors as [HDAccount, HDAccount, HDAccount, HDAccount, HDAccount];
+  const [alice, bob, carol, dave, erin, frank] = contributors as [HDAccount, HDAccount, HDAccount, HDAccount, HDAccount, HDAccount];
   return [
     { who: 'alice', account: alice, clip: 'ast-demo-nogo.wav', kind: 'speech' },
     { who: 'alice', account: alice, clip: 'ast-vm-newpassword.wav', kind: 'speech' },
@@ -43,10 +46,14 @@ export function scenarioUploads(contributors: readonly HDAccount[]): Upload[] {
     { who: 'carol', account: carol, clip: 'ast-conf-onlyperson.wav', kind: 'speech' },
     { who: 'dave', account: dave, clip: 'copy-opus16k-ast-demo-nogo.wav', kind: 'duplicate' },
     { who: 'erin', account: erin, clip: 'espeak-1.wav', kind: 'synthetic' },
+    // German (eSpeak NG's de voice): the second class of the buyer's language classifier.
+    { who: 'frank', account: frank, clip: 'espeak-de-1.wav', kind: 'synthetic', language: 'de' },
+    { who: 'frank', account: frank, clip: 'espeak-de-2.wav', kind: 'synthetic', language: 'de' },
+    { who: 'frank', account: frank, clip: 'espeak-de-3.wav', kind: 'synthetic', language: 'de' },
   ];
 }
 
-export async function runScenario(devnet: Devnet, print: (line: string) => void, options: { uploads?: Upload[]; revoke?: boolean } = {}): Promise<ScenarioResult> {
+export async function runScenario(devnet: Devnet, print: (line: string) => void, options: { uploads?: Upload[]; revoke?: boolean; buyer?: boolean } = {}): Promise<ScenarioResult> {
   const steps: StepResult[] = [];
   const step = (name: string, ok: boolean, detail: string) => {
     steps.push({ name, ok, detail });
@@ -67,7 +74,7 @@ export async function runScenario(devnet: Devnet, print: (line: string) => void,
   print(`2. ${uploads.length} recordings are sealed on their owners' devices, uploaded, scored in the enclave and recorded on chain`);
   for (const [i, upload] of uploads.entries()) {
     const started = performance.now();
-    const sealed = await sealFile(contributor, enclave, upload.account, join(SPEECH, upload.clip), 'en');
+    const sealed = await sealFile(contributor, enclave, upload.account, join(SPEECH, upload.clip), upload.language ?? 'en');
     const fileId = sealed.header.manifest.ciphertextSha256;
     await contributor.host.upload(sealed.header, sealed.ciphertext);
     try {
@@ -91,6 +98,7 @@ export async function runScenario(devnet: Devnet, print: (line: string) => void,
   }
   step('real speech is valid and unique', speech.length > 0 && speech.every((s) => s.record.valid && s.record.uniqueness > 5000), speech.map((s) => `${s.upload.clip} ${percent(s.record.score)}`).join(', '));
 
+  let revokedFile: Hex | undefined;
   if (options.revoke !== false) {
     const target = files.find((f) => f.upload.who === 'bob' && f.upload.clip === 'ast-dir-nomore.wav') ?? files[0];
     if (target !== undefined) {
@@ -99,6 +107,7 @@ export async function runScenario(devnet: Devnet, print: (line: string) => void,
       const hash = await wallet.writeContract({ address: config.contributionRegistry, abi: contributionRegistryAbi, functionName: 'revokeFile', args: [target.fileId] });
       await client.waitForTransactionReceipt({ hash });
       const after = await readFileRecord(client, config.contributionRegistry, target.fileId);
+      if (after.revoked) revokedFile = target.fileId;
       step('revocation on chain', after.revoked, `${target.fileId.slice(0, 18)}... revoked in ${hash.slice(0, 18)}...`);
     }
   }
@@ -108,6 +117,14 @@ export async function runScenario(devnet: Devnet, print: (line: string) => void,
     const audit = await auditProof({ client, config, fileId: f.fileId, ...(root === undefined ? {} : { root }) });
     const failed = audit.checks.filter((c) => !c.ok);
     step(`audit ${f.upload.clip}`, audit.ok, audit.ok ? `${audit.checks.length} checks passed` : failed.map((c) => `${c.name}: ${c.detail}`).join('; '));
+  }
+  if (options.buyer !== false && files.length === uploads.length) {
+    const used = files.map((f) => ({ who: f.upload.who, account: f.upload.account, fileId: f.fileId, language: f.upload.language ?? 'en', revoked: f.fileId === revokedFile }));
+    try {
+      await runBuyer(devnet, used, devnet.contributors[6]!, print, step);
+    } catch (error) {
+      step('buyer job', false, error instanceof Error ? error.message : String(error));
+    }
   }
   return { ok: steps.every((s) => s.ok) && files.length === uploads.length, steps, files };
 }
