@@ -129,7 +129,7 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
   step(
     'policy passed by vote',
     stored.terms.buyer === buyer.address && stored.terms.modelHashes[0] === sha256(model),
-    `policy ${policyId}: ${voters.length} contributors voted for (${(Number(votes[1]) / 1e18).toFixed(4)} votes), queued and executed after ${(governance.votingDelay + governance.votingPeriod + Number(governance.timelockDelay)) / 86_400} days of chain time; gradients only, model ${sha256(model).slice(0, 18)}..., languages ${CLASSES.join(', ')}, epsilon ${budget.toFixed(2)} at delta ${DELTA}, price 1 ETH`,
+    `policy ${policyId}: ${voters.length} contributors voted for (${(Number(votes[1]) / 1e18).toFixed(4)} votes), queued and executed after ${governance.votingDelay + governance.votingPeriod + Number(governance.timelockDelay)} s of chain time (voting delay, period, timelock delay); gradients only, model ${sha256(model).slice(0, 18)}..., languages ${CLASSES.join(', ')}, epsilon ${budget.toFixed(2)} at delta ${DELTA}, price 1 ETH`,
   );
 
   print('7. The buyer pays JobEscrow and trains a language classifier by DP-SGD through the host; only noisy gradient sums leave the enclave, sealed to the buyer');

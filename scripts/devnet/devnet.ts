@@ -19,10 +19,13 @@ import { startProcess, type ServiceProcess } from './processes.ts';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TERMS_TEXT = 'Audata devnet terms: recordings licensed CC-BY-4.0 for scoring and differentially private jobs approved by the DAO.';
 /**
- * The production voting delay, period and timelock delay (the scenario moves anvil's clock over
- * them), but anyone may propose: a devnet's contributors hold a fraction of a token each.
+ * Short governance delays, which the scenario still passes by moving anvil's clock: the chain
+ * ends about 8 minutes ahead of the wall clock, well inside the enclave's proof lifetime (1 h,
+ * counted on the wall clock), so contributions keep working after the scenario. Production's
+ * days-long delays would leave every later proof expired on arrival. Anyone may propose: a
+ * devnet's contributors hold a fraction of a token each.
  */
-export const DEVNET_GOVERNANCE = { ...defaultGovernance, proposalThreshold: 0n };
+export const DEVNET_GOVERNANCE = { ...defaultGovernance, votingDelay: 60, votingPeriod: 300, timelockDelay: 120n, proposalThreshold: 0n };
 const KMS_KEY_ID = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-00000000dev0';
 
 export interface Devnet {

@@ -59,10 +59,14 @@ describe('end to end: devnet of real processes', function () {
   const proofEvents = (fileId: Hex) =>
     contributor.client.getContractEvents({ address: contributor.config.contributionRegistry, abi: contributionRegistryAbi, eventName: 'ProofRecorded', args: { fileId }, fromBlock: 0n });
 
-  it('runs the scenario: every proof on chain and audited, the copy at zero uniqueness, the synthetic voice low, the revocation recorded', async () => {
+  it('runs the scenario: every proof on chain and audited, the copy at zero uniqueness, the synthetic voice low, the revocation recorded, a buyer\'s job settled and claimed', async () => {
     const result = await runScenario(devnet, () => undefined);
     expect(result.steps.filter((s) => !s.ok)).to.deep.equal([]);
     expect(result.ok).to.equal(true);
+    // The buyer's job ran through host and enclave processes: voted policy, paid DP-SGD steps, settled receipt, claims.
+    for (const name of ['policy passed by vote', 'job accepted', 'held-out loss falls', 'receipt settled', 'contributors claimed', 'revoked file earns nothing']) {
+      expect(result.steps.find((s) => s.name === name)?.ok, name).to.equal(true);
+    }
     for (const f of result.files) {
       const onChain = await record(f.fileId);
       expect(onChain.recordedAt > 0n, f.upload.clip).to.equal(true);
