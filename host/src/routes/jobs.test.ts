@@ -88,6 +88,9 @@ describe('host job routes (relay to the enclave)', () => {
       expect(await code(bad)).to.equal('HOST_INVALID_REQUEST');
       const empty = await fetch(`${host.url}/v1/jobs`, { method: 'POST' });
       expect(empty.status).to.equal(400);
+      const huge = await fetch(`${host.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(16 * 1024 * 1024 + 1) });
+      expect(huge.status).to.equal(413);
+      expect(await code(huge)).to.equal('HOST_JOB_BODY_TOO_LARGE');
     } finally {
       await host.close();
     }

@@ -1,7 +1,7 @@
 // Buyers' jobs, relayed to the enclave's job engine (enclave/src/jobs/job-requests.ts): the
 // host passes request bodies through as bytes, never opens a release (each is sealed to the
 // buyer's key inside the enclave) and keeps the enclave's refusal codes, so the buyer can act.
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Hex } from 'viem';
 import { isAudataError } from '@audata/wire';
 import type { JobRelay } from '../deps.ts';
@@ -17,6 +17,16 @@ export class JobsUnavailableError extends HttpError {
       details: { reason },
       hint: 'Retry shortly; if it persists, the operator should check that the enclave runs with jobs configured.',
       cause,
+    });
+  }
+}
+
+export class JobBodyTooLargeError extends HttpError {
+  override name = 'JobBodyTooLargeError';
+  constructor(limit: number) {
+    super(413, 'HOST_JOB_BODY_TOO_LARGE', `A job request body may hold at most ${limit} bytes.`, {
+      details: { expected: limit },
+      hint: 'The limit is the channel frame; a model must be smaller (about 12 MiB before base64).',
     });
   }
 }
@@ -68,7 +78,8 @@ function body(req: Request): Uint8Array {
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
-export function jobRoutes(app: Express, deps: { jobs: JobRelay | undefined }): void {
+export function jobRoutes(app: Express, deps: { jobs: JobRelay | undefined; maxBodyBytes?: number }): void {
+  const limit = deps.maxBodyBytes ?? MAX_JOB_BODY_BYTES;
   const relay = async <T>(run: (jobs: JobRelay) => Promise<T>): Promise<T> => {
     if (deps.jobs === undefined) throw new JobsUnavailableError('this host has no enclave job relay');
     try {
@@ -78,7 +89,9 @@ export function jobRoutes(app: Express, deps: { jobs: JobRelay | undefined }): v
     }
   };
   // Bodies stay bytes: the enclave parses them; the host only caps their size.
-  const raw = express.raw({ type: () => true, limit: MAX_JOB_BODY_BYTES });
+  const parse = express.raw({ type: () => true, limit });
+  const raw: RequestHandler = (req, res, next) =>
+    parse(req, res, (error?: unknown) => next((error as { type?: string } | undefined)?.type === 'entity.too.large' ? new JobBodyTooLargeError(limit) : error));
 
   app.post('/v1/jobs', raw, async (req, res) => {
     const payload = body(req);
