@@ -16,6 +16,9 @@ import { createEnclaveRuntime, type ContributionScorer } from './enclave-runtime
 import { JobPolicyUnknownError } from '../jobs/job-errors.ts';
 import type { PolicySource } from '../jobs/policy-source.ts';
 import { auditDomain } from '@audata/verifier/audit';
+import sodium from 'libsodium-wrappers';
+import { sha256 } from 'viem';
+import { buildSoftmaxGradientModel, parameterCount } from '../jobs/softmax-classifier.ts';
 
 const sha384 = (text: string) => new Uint8Array(createHash('sha384').update(text).digest());
 const keyId = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000';
@@ -193,5 +196,60 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     expect(await fail(runtime.handlers['job.submit']({}, new Uint8Array([0xff, 0xfe])))).to.equal('CHANNEL_MESSAGE_INVALID');
     expect(await fail(runtime.handlers['job.submit']({}, attach({ ...submission, kind: 'weights' })))).to.equal('JOB_INVALID_PARAMETER');
     expect(await fail(runtime.handlers['job.status']({ jobId }, new Uint8Array(0)))).to.equal('JOB_INVALID_PARAMETER');
+  });
+
+  it('catalogues a scored file with its cached features, so a paid job selects it and pays its contributor', async () => {
+    await sodium.ready;
+    const nsm = createSimulatedNsm({ ca, pcrs: { 0: buildA, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    // Features only for audio of 1000 bytes or more: a shorter file has no log-mel and stays out of the catalogue.
+    const featureScorer: ContributionScorer = {
+      async score(opened) {
+        const frames = 10;
+        const data = Float32Array.from({ length: frames * 80 }, (_, i) => Math.sin(i + opened.audio.length));
+        return { ...(await lengthScorer.score(opened)), durationSec: opened.audio.length / 32_000, ...(opened.audio.length >= 1000 ? { features: { nMels: 80, frames, data } } : {}) };
+      },
+    };
+    const model = buildSoftmaxGradientModel({ features: 80, classes: 2 });
+    const P = parameterCount({ features: 80, classes: 2 });
+    const buyer = privateKeyToAccount(generatePrivateKey()).address;
+    const policy = {
+      id: 1n, createdAt: 0n, retired: false, buyer, jobKinds: 2, modelHashes: [sha256(model)], minScore: 0, languages: ['en', 'de'],
+      termsHash: keccak256(toHex('CC-BY-4.0')), epsilon: 100_000_000n, delta: 10n ** 13n, price: 10n ** 18n, expiry: 10n ** 12n,
+    };
+    const source: PolicySource = {
+      policy: async () => policy,
+      escrow: async (_jobId, policyId) => ({ paused: false, status: 'paid', buyer, policyId, price: policy.price, policyEpsilonSpent: 0n }),
+      revoked: async () => new Set(),
+    };
+    const runtime = createEnclaveRuntime({
+      nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, scorer: featureScorer,
+      jobs: { source, escrow: { chainId, contract: registry } }, audit: { domain: auditDomain(chainId), signEvery: 4 },
+    });
+    const server = createChannelServer({ handlers: runtime.handlers });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    const client = await connectChannel({ port: (server.address() as AddressInfo).port });
+    const { body } = await client.request('boot', {});
+    const long = await contribute(hexToBytes(body.datasetKey), new Uint8Array(20_000).fill(7));
+    const short = await contribute(hexToBytes(body.datasetKey), new Uint8Array(500).fill(9));
+    await upload(client, long.header, long.ciphertext);
+    await upload(client, short.header, short.ciphertext);
+
+    const keys = sodium.crypto_box_keypair();
+    const jobId = keccak256(toHex('job with one file'));
+    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    const submission = { jobId, policyId: '1', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params: { melBands: 80, classes: ['en', 'de'], parameters: P } };
+    const submitted = await client.request('job.submit', {}, json(submission));
+    expect(submitted.body).to.deep.equal({ jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 });
+    const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
+    const step = await client.request('job.step', { jobId }, json({ parameters, sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 }));
+    const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(step.binary, keys.publicKey, keys.privateKey))) as { noisySum: number[] };
+    expect(release.noisySum).to.have.length(P);
+    expect((await client.request('job.status', { jobId })).body.steps).to.equal(1);
+    const finished = JSON.parse(new TextDecoder().decode((await client.request('job.finish', { jobId })).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
+    expect(finished.receipt.filesUsed).to.equal(1);
+    expect(finished.shares).to.deep.equal([{ account: long.header.contributor, amount: (10n ** 18n).toString() }]);
+    client.close();
   });
 });
