@@ -8,3 +8,4 @@ export * from './channel.ts';
 export * from './channel-client.ts';
 export * from './attestation-binding.ts';
 export * from './policy.ts';
+export * from './registry-abi.ts';

@@ -1,14 +1,12 @@
 // The slices of the Audata contracts' ABIs the host calls, in human-readable form so the host
 // does not depend on the contracts package; abi.test.ts checks them against the generated ABIs.
 import { parseAbi } from 'viem';
-import { policyAbiStructs } from '@audata/wire';
+import { enclaveRegistryAbiStructs, fileRecordAbiStruct, policyAbiStructs, proofTupleAbi } from '@audata/wire';
 
-const proofTuple =
-  '(bytes32 fileId, address contributor, bytes32 manifestHash, bool valid, uint16 score, uint16 authenticity, uint16 ownership, uint16 quality, uint16 uniqueness, bytes32 pipelineVersion, bytes32 detailsHash, uint64 deadline)';
+const proofTuple = proofTupleAbi;
 
 export const enclaveRegistryAbi = parseAbi([
-  'struct Measurement { uint8 status; uint64 approvedAt; bytes pcr0; bytes pcr1; bytes pcr2; bytes pcr8; }',
-  'struct Signer { bytes32 measurementId; bytes32 attestationSha256; uint64 registeredAt; bool revoked; string attestationUri; }',
+  ...enclaveRegistryAbiStructs,
   'function measurement(bytes32 measurementId_) view returns (Measurement)',
   'function signer(address account) view returns (Signer)',
   'function isActiveSigner(address account) view returns (bool)',
@@ -21,7 +19,7 @@ export const enclaveRegistryAbi = parseAbi([
 ]);
 
 export const contributionRegistryAbi = parseAbi([
-  'struct FileRecord { address contributor; bool valid; bool revoked; uint16 score; uint16 authenticity; uint16 ownership; uint16 quality; uint16 uniqueness; address signer; uint64 recordedAt; bytes32 proofHash; bytes32 manifestHash; }',
+  fileRecordAbiStruct,
   `function submitProof(${proofTuple} proof, bytes signature) returns (bool recorded)`,
   'function fileRecord(bytes32 fileId) view returns (FileRecord)',
   'function isRevoked(bytes32 fileId) view returns (bool)',
