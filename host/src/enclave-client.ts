@@ -174,17 +174,29 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   }
 
   async result(jobId: Hex): Promise<{ sealed: Uint8Array; epsilonSpent: number }> {
-    const { body, binary } = await this.#request((c) => c.request('job.result', { jobId }));
-    return { sealed: binary.slice(), epsilonSpent: body.epsilonSpent };
+    const reply = await this.#request((c) => c.request('job.result', { jobId }));
+    return { sealed: await this.#keepState(reply), epsilonSpent: reply.body.epsilonSpent };
   }
 
   async step(jobId: Hex, body: Uint8Array): Promise<{ sealed: Uint8Array; epsilonSpent: number }> {
     const reply = await this.#request((c) => c.request('job.step', { jobId }, body));
-    return { sealed: reply.binary.slice(), epsilonSpent: reply.body.epsilonSpent };
+    return { sealed: await this.#keepState(reply), epsilonSpent: reply.body.epsilonSpent };
   }
 
   async finish(jobId: Hex): Promise<Uint8Array> {
     return (await this.#request((c) => c.request('job.finish', { jobId }))).binary.slice();
+  }
+
+  /**
+   * A job release that carries the state recording its privacy spend: the state (first
+   * state.bytes of the attachment) is stored before the result (the rest) is returned.
+   */
+  async #keepState(reply: { body: { state?: SealedStateRefJson }; binary: Uint8Array }): Promise<Uint8Array> {
+    const { state } = reply.body;
+    if (state === undefined) return reply.binary.slice();
+    if (state.bytes > reply.binary.length) throw new EnclaveReplyMismatchError('state.bytes', `at most ${reply.binary.length}`, String(state.bytes));
+    await this.#p.states?.save(state, reply.binary.slice(0, state.bytes));
+    return reply.binary.slice(state.bytes);
   }
 
   close(): void {

@@ -306,8 +306,12 @@ export interface ChannelResponses {
   state: { state: SealedStateRefJson };
   'job.submit': JobStatusJson;
   'job.status': JobStatusJson;
-  'job.result': { epsilonSpent: number };
-  'job.step': { epsilonSpent: number };
+  /**
+   * With `state`, the binary reply is that sealed state (state.bytes long) followed by the
+   * sealed result: the host stores the state (the privacy spend) before releasing the result.
+   */
+  'job.result': { epsilonSpent: number; state?: SealedStateRefJson };
+  'job.step': { epsilonSpent: number; state?: SealedStateRefJson };
   'job.finish': Record<string, never>;
 }
 
@@ -372,8 +376,8 @@ const responseSchemas: Record<RequestType, Record<string, Check>> = {
   state: { state: stateRef },
   'job.submit': jobStatus,
   'job.status': jobStatus,
-  'job.result': { epsilonSpent: epsilon },
-  'job.step': { epsilonSpent: epsilon },
+  'job.result': { epsilonSpent: epsilon, state: optional(stateRef) },
+  'job.step': { epsilonSpent: epsilon, state: optional(stateRef) },
   'job.finish': {},
 };
 

@@ -19,6 +19,8 @@ import { auditDomain } from '@audata/verifier/audit';
 import sodium from 'libsodium-wrappers';
 import { sha256 } from 'viem';
 import { buildSoftmaxGradientModel, parameterCount } from '../jobs/softmax-classifier.ts';
+import { epsilonFor } from '../privacy/rdp.ts';
+import { POLICY_EPSILON_SCALE } from '../jobs/policy.ts';
 
 const sha384 = (text: string) => new Uint8Array(createHash('sha384').update(text).digest());
 const keyId = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000';
@@ -244,12 +246,82 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     expect(submitted.body).to.deep.equal({ jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 });
     const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
     const step = await client.request('job.step', { jobId }, json({ parameters, sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 }));
-    const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(step.binary, keys.publicKey, keys.privateKey))) as { noisySum: number[] };
+    // The attachment is the sealed state recording the spend, then the sealed result.
+    expect(step.body.state).to.not.equal(undefined);
+    const result = step.binary.subarray(step.body.state!.bytes);
+    const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(result, keys.publicKey, keys.privateKey))) as { noisySum: number[] };
     expect(release.noisySum).to.have.length(P);
     expect((await client.request('job.status', { jobId })).body.steps).to.equal(1);
     const finished = JSON.parse(new TextDecoder().decode((await client.request('job.finish', { jobId })).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
     expect(finished.receipt.filesUsed).to.equal(1);
     expect(finished.shares).to.deep.equal([{ account: long.header.contributor, amount: (10n ** 18n).toString() }]);
     client.close();
+  });
+
+  it('restores the privacy ledger from the sealed state: after a restart only the remaining budget can be spent', async () => {
+    await sodium.ready;
+    const nsm = () => createSimulatedNsm({ ca, pcrs: { 0: buildA, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    const featureScorer: ContributionScorer = {
+      async score(opened) {
+        const frames = 10;
+        const data = Float32Array.from({ length: frames * 80 }, (_, i) => Math.cos(i + opened.audio.length));
+        return { ...(await lengthScorer.score(opened)), durationSec: 1, features: { nMels: 80, frames, data } };
+      },
+    };
+    const model = buildSoftmaxGradientModel({ features: 80, classes: 2 });
+    const P = parameterCount({ features: 80, classes: 2 });
+    const buyer = privateKeyToAccount(generatePrivateKey()).address;
+    const dp = { sampleRate: 1, noiseMultiplier: 1, delta: 1e-5 };
+    // A budget between two and three steps: one spent before the restart leaves exactly one.
+    const budget = (epsilonFor({ ...dp, steps: 2 }).epsilon + epsilonFor({ ...dp, steps: 3 }).epsilon) / 2;
+    const policy = {
+      id: 3n, createdAt: 0n, retired: false, buyer, jobKinds: 2, modelHashes: [sha256(model)], minScore: 0, languages: ['en', 'de'],
+      termsHash: keccak256(toHex('CC-BY-4.0')), epsilon: BigInt(Math.floor(budget * POLICY_EPSILON_SCALE)), delta: 10n ** 13n, price: 10n ** 18n, expiry: 10n ** 12n,
+    };
+    const source: PolicySource = {
+      policy: async () => policy,
+      escrow: async (_jobId, policyId) => ({ paused: false, status: 'paid', buyer, policyId, price: policy.price, policyEpsilonSpent: 0n }),
+      revoked: async () => new Set(),
+    };
+    const boot = () => createEnclaveRuntime({
+      nsm: nsm(), kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, scorer: featureScorer,
+      jobs: { source, escrow: { chainId, contract: registry } }, audit: { domain: auditDomain(chainId), signEvery: 4 },
+    });
+    const keys = sodium.crypto_box_keypair();
+    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
+    const stepBody = json({ parameters, ...dp, clipNorm: 1 });
+    const runJob = async (runtime: ReturnType<typeof boot>, datasetKey: Hex, name: string) => {
+      const file = await contribute(hexToBytes(datasetKey), new Uint8Array(4000 + name.length).fill(3));
+      const session = (await runtime.handlers['contribution.begin']({ header: envelopeHeaderToJson(file.header) }, new Uint8Array(0))).body.session;
+      await runtime.handlers['contribution.chunk']({ session }, file.ciphertext);
+      await runtime.handlers['contribution.finish']({ session }, new Uint8Array(0));
+      const jobId = keccak256(toHex(name));
+      const submission = { jobId, policyId: '3', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params: { melBands: 80, classes: ['en', 'de'], parameters: P } };
+      await runtime.handlers['job.submit']({}, json(submission));
+      return jobId;
+    };
+
+    const first = boot();
+    const genesis = await first.handlers.boot({}, new Uint8Array(0));
+    const jobA = await runJob(first, genesis.body.datasetKey, 'job before restart');
+    const spent = await first.handlers['job.step']({ jobId: jobA }, stepBody);
+    expect(spent.body.epsilonSpent).to.be.closeTo(epsilonFor({ ...dp, steps: 1 }).epsilon, 1e-9);
+    const stored = spent.binary!.slice(0, spent.body.state!.bytes);
+
+    // A restart with the state the step returned: one step left, the next one refused.
+    const second = boot();
+    await second.handlers.boot({ sealed: genesis.body.sealed }, stored);
+    const jobB = await runJob(second, genesis.body.datasetKey, 'job after restart');
+    await second.handlers['job.step']({ jobId: jobB }, stepBody);
+    expect(await fail(second.handlers['job.step']({ jobId: jobB }, stepBody))).to.equal('PRIVACY_BUDGET_EXCEEDED');
+
+    // Control: the same restart from the state before the spend would have allowed two more steps.
+    const third = boot();
+    await third.handlers.boot({ sealed: genesis.body.sealed }, genesis.binary!);
+    const jobC = await runJob(third, genesis.body.datasetKey, 'job from the older state');
+    await third.handlers['job.step']({ jobId: jobC }, stepBody);
+    await third.handlers['job.step']({ jobId: jobC }, stepBody);
+    expect(await fail(third.handlers['job.step']({ jobId: jobC }, stepBody))).to.equal('PRIVACY_BUDGET_EXCEEDED');
   });
 });

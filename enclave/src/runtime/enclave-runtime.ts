@@ -2,7 +2,8 @@
 // document binding this boot's keys), and contribution sessions that stream a ciphertext in,
 // open it and, when a scorer is present, sign the proof the enclave itself computed. There is
 // no request that signs what the host supplies. What must survive a restart (fingerprint index,
-// scored manifests, audit head) leaves sealed with every reply that changes it (src/state/).
+// scored manifests, audit head, buyers' privacy ledgers) leaves sealed with every reply that
+// changes it (src/state/); a job reply that spent budget carries its state before its result.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
@@ -25,7 +26,7 @@ import { FeatureStoreTamperedError } from '../feature-store/errors.ts';
 import { jobRequests } from '../jobs/job-requests.ts';
 import type { PolicySource } from '../jobs/policy-source.ts';
 import { RandomStream, systemRandom } from '../jobs/random.ts';
-import { MemoryLedgerStorage, type LedgerStorage } from '../privacy/ledger.ts';
+import { MemoryLedgerStorage } from '../privacy/ledger.ts';
 import type { SigningTarget } from '../signing/enclave-signer.ts';
 
 /**
@@ -38,8 +39,6 @@ export interface JobsParams {
   escrow: SigningTarget;
   /** Where the encrypted feature entries live (default: this process's memory). */
   featureBackend?: FeatureBlobBackend;
-  /** Where the privacy ledgers live (default: this process's memory). */
-  ledgerStorage?: LedgerStorage;
   random?: RandomStream;
   /** Unix seconds for policy expiry and receipt deadlines (in development: the chain's clock). */
   now?: () => bigint | Promise<bigint>;
@@ -130,6 +129,9 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   // Restored parts this runtime has no live object for are carried through unchanged.
   let carriedIndex: Uint8Array = new Uint8Array(0);
   let carriedAudit: AuditResume = EMPTY_AUDIT;
+  // The privacy ledgers live here and are sealed with every state, so a restart restores each
+  // buyer's spend; the store is kept (and carried) even when jobs are off.
+  const ledgerStore = new MemoryLedgerStorage();
   const catalogue = new FileCatalogue();
   let features: FeatureStore | undefined;
   let jobs: ReturnType<typeof jobRequests> | undefined;
@@ -147,8 +149,23 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       fingerprintIndex: params.fingerprints?.serialize() ?? carriedIndex,
       seenManifests: [...finished],
       audit: audit?.position() ?? carriedAudit,
+      ledgers: [...ledgerStore.entries],
     });
     return { ref: stateRef(latest), bytes: latest.bytes };
+  };
+
+  /**
+   * A release that may have spent privacy budget: the state holding the spend goes first in the
+   * attachment (state.bytes long), the sealed result after it, so the host stores the spend
+   * before it can hand the result on.
+   */
+  const withState = (body: { epsilonSpent: number }, sealedBase64: string) => {
+    const state = emitState();
+    const result = new Uint8Array(Buffer.from(sealedBase64, 'base64'));
+    const binary = new Uint8Array(state.bytes.length + result.length);
+    binary.set(state.bytes, 0);
+    binary.set(result, state.bytes.length);
+    return { body: { ...body, state: state.ref }, binary };
   };
 
   const booted = (type: string): DatasetKeyPair => {
@@ -193,6 +210,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           if (params.fingerprints !== undefined) params.fingerprints.restore(restored.fingerprintIndex);
           else carriedIndex = restored.fingerprintIndex;
           carriedAudit = restored.audit;
+          for (const [key, value] of restored.ledgers) ledgerStore.entries.set(key, value);
           for (const hash of restored.seenManifests) {
             finished.add(hash);
             ledger.add(hash);
@@ -216,7 +234,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
               if (cached === undefined) throw new FeatureStoreTamperedError(file.fileId, 'the entry is missing');
               return cached;
             },
-            ledgerStorage: j.ledgerStorage ?? new MemoryLedgerStorage(),
+            ledgerStorage: ledgerStore,
             signer,
             escrow: j.escrow,
             audit: audit!,
@@ -361,11 +379,11 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     },
     async 'job.result'(body) {
       const { sealed, epsilonSpent } = await jobsOf('job.result').result(body.jobId);
-      return { body: { epsilonSpent }, binary: new Uint8Array(Buffer.from(sealed, 'base64')) };
+      return withState({ epsilonSpent }, sealed);
     },
     async 'job.step'(body, binary) {
       const { sealed, epsilonSpent } = await jobsOf('job.step').step(body.jobId, jsonAttachment('job.step', binary));
-      return { body: { epsilonSpent }, binary: new Uint8Array(Buffer.from(sealed, 'base64')) };
+      return withState({ epsilonSpent }, sealed);
     },
     async 'job.finish'(body) {
       const answer = await jobsOf('job.finish').finish(body.jobId);

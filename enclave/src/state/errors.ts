@@ -47,7 +47,10 @@ export class StateVersionUnsupportedError extends StateError {
   constructor(expected: number, received: number) {
     super('STATE_VERSION_UNSUPPORTED', `Sealed state format ${received} is not known here; expected ${expected}.`, {
       details: { expected, received },
-      hint: 'Run the enclave release that wrote it, or one that reads its format.',
+      hint:
+        received === 1
+          ? 'A format 1 state holds no privacy ledger, so buyers\' spent budgets cannot be restored from it and it is refused rather than read as unspent; boot the release that wrote it, or start a new dataset (genesis).'
+          : 'Run the enclave release that wrote it, or one that reads its format.',
     });
   }
 }

@@ -52,7 +52,7 @@ for (const files of [100, 1000, 2500]) {
   const seen = Array.from({ length: files }, (_, i) => keccak256(toHex(`m${i}`)));
   let counter = 0n;
   const writer = await StateSealer.create({ datasetSecretKey: kp.privateKey, datasetPublicKey: kp.publicKey });
-  const snapshot = () => writer.seal({ counter: (counter += 1n), fingerprintIndex: index.serialize(), seenManifests: seen, audit: { entries: 0, head: `0x${'00'.repeat(32)}`, lastTime: 0 } });
+  const snapshot = () => writer.seal({ counter: (counter += 1n), fingerprintIndex: index.serialize(), seenManifests: seen, audit: { entries: 0, head: `0x${'00'.repeat(32)}`, lastTime: 0 }, ledgers: [] });
   const sealed = snapshot();
   const seal = median(() => void snapshot(), 7);
   const reader = await StateSealer.create({ datasetSecretKey: kp.privateKey, datasetPublicKey: kp.publicKey });

@@ -24,6 +24,10 @@ function state(counter: bigint): EnclaveState {
     fingerprintIndex: new Uint8Array([0x41, 0x55, 0x46, 0x50, 1, 0, 0, 0, 0]),
     seenManifests: [keccak256(toHex('m1')), keccak256(toHex('m2'))],
     audit: { entries: 3, head: keccak256(toHex('head')), lastTime: 1_700_000_000_123 },
+    ledgers: [
+      ['ledger:1:0xbuyer', new TextEncoder().encode('{"history":[]}')],
+      ['pure:1:0xbuyer', new Uint8Array([1, 2, 3])],
+    ],
   };
 }
 
@@ -39,8 +43,8 @@ describe('sealed enclave state', () => {
     expect(reader.open(b.bytes)).to.deep.equal(state(2n));
     expect(reader.highestCounter).to.equal(2n);
     const empty = await StateSealer.create(keys);
-    const sealed = empty.seal({ counter: 0n, fingerprintIndex: new Uint8Array(0), seenManifests: [], audit: EMPTY_AUDIT });
-    expect((await StateSealer.create(keys)).open(sealed.bytes)).to.deep.equal({ counter: 0n, fingerprintIndex: new Uint8Array(0), seenManifests: [], audit: EMPTY_AUDIT });
+    const sealed = empty.seal({ counter: 0n, fingerprintIndex: new Uint8Array(0), seenManifests: [], audit: EMPTY_AUDIT, ledgers: [] });
+    expect((await StateSealer.create(keys)).open(sealed.bytes)).to.deep.equal({ counter: 0n, fingerprintIndex: new Uint8Array(0), seenManifests: [], audit: EMPTY_AUDIT, ledgers: [] });
   });
 
   it('keeps the payload secret: no manifest hash appears in the blob', async () => {
@@ -87,9 +91,42 @@ describe('sealed enclave state', () => {
   it('refuses an unknown format version as STATE_VERSION_UNSUPPORTED', async () => {
     const keys = await datasetKeys();
     const sealed = (await StateSealer.create(keys)).seal(state(1n));
-    sealed.bytes[4] = 2;
+    sealed.bytes[4] = 3;
     const reader = await StateSealer.create(keys);
     expect(codeOf(() => reader.open(sealed.bytes))).to.equal('STATE_VERSION_UNSUPPORTED');
+  });
+
+  it('refuses a format 1 state (no privacy ledger) as STATE_VERSION_UNSUPPORTED rather than reading it as unspent', async () => {
+    const keys = await datasetKeys();
+    const writer = await StateSealer.create(keys);
+    const v2 = writer.seal(state(1n));
+    // A format 1 blob: same header layout with version 1, payload without the ledger section.
+    const v1Payload = new Uint8Array(4 + 4 + 8 + 32 + 8);
+    const v1 = writer.sealPayload(2n, v1Payload);
+    v1[4] = 1;
+    const reader = await StateSealer.create(keys);
+    let thrown: unknown;
+    try {
+      reader.open(v1);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).to.have.property('code', 'STATE_VERSION_UNSUPPORTED');
+    expect(String((thrown as { hint?: string }).hint)).to.match(/privacy ledger/);
+    expect(reader.open(v2.bytes).ledgers.map(([k]) => k)).to.deep.equal(['ledger:1:0xbuyer', 'pure:1:0xbuyer']);
+  });
+
+  it('refuses a ledger section with a duplicate key, an empty key or a value past the end as STATE_CORRUPT', async () => {
+    const keys = await datasetKeys();
+    const writer = await StateSealer.create(keys);
+    const base = new Uint8Array(4 + 4 + 48);
+    const withLedger = (section: number[]) => writer.sealPayload(1n, new Uint8Array([...base, ...section]));
+    const entry = [0, 1, 0x6b, 0, 0, 0, 1, 7];
+    expect(codeOf(() => writer.open(withLedger([0, 0, 0, 2, ...entry, ...entry])))).to.equal('STATE_CORRUPT');
+    expect(codeOf(() => writer.open(withLedger([0, 0, 0, 1, 0, 0, 0, 0, 0, 0])))).to.equal('STATE_CORRUPT');
+    expect(codeOf(() => writer.open(withLedger([0, 0, 0, 1, 0, 1, 0x6b, 0xff, 0xff, 0xff, 0xff, 7])))).to.equal('STATE_CORRUPT');
+    expect(codeOf(() => writer.open(withLedger([0, 0, 0, 9])))).to.equal('STATE_CORRUPT');
+    expect(writer.open(withLedger([0, 0, 0, 1, ...entry])).ledgers).to.deep.equal([['k', new Uint8Array([7])]]);
   });
 
   it('refuses an authenticated but malformed payload as STATE_CORRUPT', async () => {

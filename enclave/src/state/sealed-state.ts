@@ -8,7 +8,7 @@
 // | offset | size | field                                                          |
 // |--------|------|----------------------------------------------------------------|
 // | 0      | 4    | magic "AUST"                                                   |
-// | 4      | 1    | format version, 1                                              |
+// | 4      | 1    | format version, 2                                              |
 // | 5      | 8    | counter (u64): strictly increases with every state the enclave emits |
 // | 13     | 32   | dataset X25519 public key the state belongs to                 |
 // | 45     | 24   | random nonce                                                   |
@@ -20,7 +20,14 @@
 // dataset key itself never encrypts anything here.
 //
 // Payload: index length (u32) and the FingerprintIndex.serialize() bytes; manifest count (u32)
-// and 32 bytes each; audit log entry count (u64), head (32 bytes), last entry time (u64, ms).
+// and 32 bytes each; audit log entry count (u64), head (32 bytes), last entry time (u64, ms);
+// privacy ledger entry count (u32), then per entry: key length (u16), UTF-8 key, value length
+// (u32), value (the LedgerStorage bytes: PrivacyLedger histories and pure-DP spends).
+//
+// Version 1 (no ledger section) is refused, not migrated: a v1 state gives no way to tell "never
+// spent" from "spent, but the spend was kept only in memory", and reading it as an empty ledger
+// would hand every buyer a fresh budget. A boot without any state (genesis) starts with empty
+// ledgers; from then on every state carries the section, empty or not.
 import { createHash } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
@@ -35,7 +42,9 @@ import {
   StateWrongKeyError,
 } from './errors.ts';
 
-export const SEALED_STATE_VERSION = 1;
+export const SEALED_STATE_VERSION = 2;
+/** A ledger key is ledgerKey(policyId, buyer) or pureSpendKey(...): short; this bounds a corrupt one. */
+const MAX_LEDGER_KEY_BYTES = 1024;
 const MAGIC = new Uint8Array([0x41, 0x55, 0x53, 0x54]); // "AUST"
 const KDF_CONTEXT = 'audstat1';
 const KDF_SUBKEY_ID = 1;
@@ -64,6 +73,8 @@ export interface EnclaveState {
   /** Manifest hashes of contributions already scored (the replay set). */
   seenManifests: Hex[];
   audit: AuditResume;
+  /** The privacy ledgers' storage entries (key, bytes), so a restart never resets a budget. */
+  ledgers: Array<[string, Uint8Array]>;
 }
 
 /** A sealed state and what names it: the counter and the SHA-256 of the blob (the state hash). */
@@ -207,7 +218,13 @@ function encodePayload(state: EnclaveState): Uint8Array {
   const { fingerprintIndex: index, seenManifests: seen, audit } = state;
   if (!Number.isSafeInteger(audit.entries) || audit.entries < 0) throw new StateCorruptError(`audit entry count ${audit.entries} is not a non-negative integer`);
   if (!Number.isSafeInteger(audit.lastTime) || audit.lastTime < 0) throw new StateCorruptError(`audit time ${audit.lastTime} is not a non-negative integer`);
-  const out = new Uint8Array(4 + index.length + 4 + 32 * seen.length + 8 + 32 + 8);
+  const ledgers = state.ledgers.map(([key, value]): [Uint8Array, Uint8Array] => {
+    const k = new TextEncoder().encode(key);
+    if (k.length === 0 || k.length > MAX_LEDGER_KEY_BYTES) throw new StateCorruptError(`ledger key of ${k.length} bytes is outside 1..${MAX_LEDGER_KEY_BYTES}`);
+    return [k, value];
+  });
+  const ledgerBytes = ledgers.reduce((sum, [k, v]) => sum + 2 + k.length + 4 + v.length, 4);
+  const out = new Uint8Array(4 + index.length + 4 + 32 * seen.length + 8 + 32 + 8 + ledgerBytes);
   const view = new DataView(out.buffer);
   let o = 0;
   view.setUint32(o, index.length);
@@ -226,6 +243,17 @@ function encodePayload(state: EnclaveState): Uint8Array {
   if (head.length !== 32) throw new StateCorruptError(`audit head ${audit.head} is not 32 bytes`);
   out.set(head, o + 8);
   view.setBigUint64(o + 40, BigInt(audit.lastTime));
+  o += 48;
+  view.setUint32(o, ledgers.length);
+  o += 4;
+  for (const [k, v] of ledgers) {
+    view.setUint16(o, k.length);
+    out.set(k, o + 2);
+    o += 2 + k.length;
+    view.setUint32(o, v.length);
+    out.set(v, o + 4);
+    o += 4 + v.length;
+  }
   return out;
 }
 
@@ -253,6 +281,34 @@ function decodePayload(counter: bigint, p: Uint8Array): EnclaveState {
   if (entries > BigInt(Number.MAX_SAFE_INTEGER) || lastTime > BigInt(Number.MAX_SAFE_INTEGER)) throw new StateCorruptError('audit entry count or time is above 2^53');
   const audit: AuditResume = { entries: Number(entries), head: bytesToHex(p.subarray(o + 8, o + 40)), lastTime: Number(lastTime) };
   o += 48;
+  need(4, 'ledger count');
+  const ledgerCount = view.getUint32(o);
+  o += 4;
+  const ledgers: Array<[string, Uint8Array]> = [];
+  const seenKeys = new Set<string>();
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < ledgerCount; i += 1) {
+    need(2, `ledger ${i} key length`);
+    const keyLength = view.getUint16(o);
+    o += 2;
+    if (keyLength === 0 || keyLength > MAX_LEDGER_KEY_BYTES) throw new StateCorruptError(`ledger ${i} key is ${keyLength} bytes, expected 1..${MAX_LEDGER_KEY_BYTES}`);
+    need(keyLength, `ledger ${i} key`);
+    let key: string;
+    try {
+      key = utf8.decode(p.subarray(o, o + keyLength));
+    } catch {
+      throw new StateCorruptError(`ledger ${i} key is not UTF-8`);
+    }
+    o += keyLength;
+    if (seenKeys.has(key)) throw new StateCorruptError(`ledger key ${JSON.stringify(key)} appears twice`);
+    seenKeys.add(key);
+    need(4, `ledger ${i} value length`);
+    const valueLength = view.getUint32(o);
+    o += 4;
+    need(valueLength, `ledger ${i} value`);
+    ledgers.push([key, p.slice(o, o + valueLength)]);
+    o += valueLength;
+  }
   if (o !== p.length) throw new StateCorruptError(`${p.length - o} trailing bytes`);
-  return { counter, fingerprintIndex, seenManifests, audit };
+  return { counter, fingerprintIndex, seenManifests, audit, ledgers };
 }
