@@ -10,7 +10,7 @@ import { verifyAttestation } from '@audata/verifier';
 import { createDevCa } from '@audata/verifier/dev';
 import { decodeAttestationBinding, proofTypes, registryDomain, type SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../client/src/envelope/seal.ts';
-import { createChannelServer } from '../../enclave/src/channel/server.ts';
+import { createChannelServer, type ChannelHandlers } from '../../enclave/src/channel/server.ts';
 import { createDevKmsServer } from '../../enclave/src/kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../../enclave/src/nsm/simulated-nsm.ts';
 import { createEnclaveRuntime, type ContributionScorer } from '../../enclave/src/runtime/enclave-runtime.ts';
@@ -39,10 +39,10 @@ describe('ChannelEnclaveClient (in-process enclave runtime, simulated NSM, dev K
   let port = 0;
   const sockets = new Set<Socket>();
 
-  async function startEnclave(scorer: ContributionScorer | null = lengthScorer): Promise<void> {
+  async function startEnclave(scorer: ContributionScorer | null = lengthScorer, replace: Partial<ChannelHandlers> = {}): Promise<void> {
     const nsm = createSimulatedNsm({ ca, pcrs: { 0: pcr0, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
     const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion: keccak256(toHex('p')), ...(scorer === null ? {} : { scorer }) });
-    enclaveServer = createChannelServer({ handlers: runtime.handlers });
+    enclaveServer = createChannelServer({ handlers: { ...runtime.handlers, ...replace } });
     enclaveServer.on('connection', (socket: Socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
@@ -141,6 +141,53 @@ describe('ChannelEnclaveClient (in-process enclave runtime, simulated NSM, dev K
     expect(attachments).to.have.length(2);
     expect(attachments[0]).to.equal(0);
     expect(attachments[1]).to.be.greaterThan(0);
+    client.close();
+  });
+
+  it('stores the state a job step carries before it returns the step result, and refuses a state longer than the attachment', async () => {
+    const stateBytes = new Uint8Array([5, 6, 7, 8]);
+    const result = new Uint8Array([1, 2, 3]);
+    let claimed = stateBytes.length;
+    await startEnclave(lengthScorer, {
+      'job.step': async () => ({
+        body: { epsilonSpent: 0.25, state: { counter: '9', sha256: keccak256(stateBytes), bytes: claimed } },
+        binary: new Uint8Array([...stateBytes, ...result]),
+      }),
+    });
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const saved: Uint8Array[] = [];
+    const states = {
+      bootAttachment: () => new Uint8Array(0),
+      save: (ref: { counter: string }, blob: Uint8Array) => {
+        if (ref.counter !== '9') return undefined;
+        events.push('save started');
+        saved.push(blob.slice());
+        return new Promise<void>((resolve) => {
+          release = () => {
+            events.push('save done');
+            resolve();
+          };
+        });
+      },
+    };
+    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: memoryKeys(), states, connectBackoffMs: 20 });
+    await client.ready();
+    const jobId = keccak256(toHex('job'));
+    const step = client.step(jobId, new TextEncoder().encode('{}')).then((r) => {
+      events.push('result returned');
+      return r;
+    });
+    while (events.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).to.deep.equal(['save started']);
+    release();
+    const answer = await step;
+    expect(events).to.deep.equal(['save started', 'save done', 'result returned']);
+    expect(answer).to.deep.equal({ sealed: result, epsilonSpent: 0.25 });
+    expect(saved).to.deep.equal([stateBytes]);
+    claimed = 10;
+    expect(await code(client.step(jobId, new TextEncoder().encode('{}')))).to.equal('HOST_ENCLAVE_REPLY_MISMATCH');
     client.close();
   });
 
