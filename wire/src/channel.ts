@@ -20,6 +20,7 @@
 import type { Address, Hex } from 'viem';
 import { AudataError, type AudataErrorOptions, type ErrorDetails } from './errors.ts';
 import { parseEnvelopeHeader, type EnvelopeHeaderJson } from './envelope.ts';
+import type { ContributionProof } from './eip712.ts';
 
 export const CHANNEL_VERSION = 1;
 export const FRAME_PREFIX_BYTES = 4;
@@ -215,21 +216,8 @@ function decodeFrameBody(body: Uint8Array): DecodedFrame {
 
 // ---- messages ----
 
-/** The proof as JSON carries it (deadline as a decimal string); see ContributionProof in eip712.ts. */
-export interface ProofJson {
-  fileId: Hex;
-  contributor: Address;
-  manifestHash: Hex;
-  valid: boolean;
-  score: number;
-  authenticity: number;
-  ownership: number;
-  quality: number;
-  uniqueness: number;
-  pipelineVersion: Hex;
-  detailsHash: Hex;
-  deadline: string;
-}
+/** The proof as JSON carries it: ContributionProof with its uint64 deadline as a decimal string. */
+export type ProofJson = Omit<ContributionProof, 'deadline'> & { deadline: string };
 
 /** The dataset key wrapped by key release, as the host stores it between boots. */
 export interface SealedDatasetKeyJson {
