@@ -43,14 +43,4 @@ export async function ensurePortFree(service: keyof DevnetPorts, port: number): 
   });
 }
 
-/** A loopback port that was free a moment ago (tests). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../../contracts/src/testing/anvil.ts';
