@@ -45,14 +45,8 @@ export interface JobsParams {
 }
 
 /** Sub-scores in basis points and the hash of the full details, as the proof carries them. */
-export interface ScoredContribution {
-  valid: boolean;
-  score: number;
-  authenticity: number;
-  ownership: number;
-  quality: number;
-  uniqueness: number;
-  detailsHash: Hex;
+export interface ScoredContribution
+  extends Pick<ContributionProof, 'valid' | 'score' | 'authenticity' | 'ownership' | 'quality' | 'uniqueness' | 'detailsHash'> {
   /** Seconds of audio, for the job catalogue. */
   durationSec?: number;
   /** The file's log-mel, cached (encrypted) in the feature store so jobs need not recompute it. */
