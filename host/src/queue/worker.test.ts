@@ -105,6 +105,17 @@ describe('processNext (scoring worker)', () => {
     expect(queue.get(file)!.lastErrorCode).to.equal('HOST_PROOF_FILE_MISMATCH');
   });
 
+  it('closes the blob it opened when the enclave refuses before reading it', async () => {
+    const file = await upload();
+    let given: ScoreRequest['ciphertext'] | undefined;
+    const refuseAtOnce = async (request: ScoreRequest): Promise<SignedProof> => {
+      given = request.ciphertext;
+      throw new AudataError('ENCLAVE_MANIFEST_SIGNATURE', 'refused before the first byte');
+    };
+    expect(await processNext(worker('w', refuseAtOnce))).to.deep.equal({ kind: 'failed', fileId: file });
+    expect(given?.destroyed).to.equal(true);
+  });
+
   it('leaves a proof scored when the chain is down, for a later submission', async () => {
     const file = await upload();
     chain.failNext = 1;

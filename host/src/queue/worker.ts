@@ -54,15 +54,21 @@ export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
     const record = deps.contributions.get(fileId);
     const sealedKey = deps.contributions.sealedKey(fileId);
     if (record === undefined || sealedKey === undefined) throw new Error(`queue item ${fileId} has no contribution record`);
-    signed = await deps.enclave.score({
-      fileId,
-      manifest: record.manifest,
-      manifestSignature: record.manifestSignature,
-      sealedKey,
-      ciphertext: await deps.blobs.get(fileId),
-      contributor: record.contributor,
-      ciphertextLength: record.sizeBytes,
-    });
+    const ciphertext = await deps.blobs.get(fileId);
+    try {
+      signed = await deps.enclave.score({
+        fileId,
+        manifest: record.manifest,
+        manifestSignature: record.manifestSignature,
+        sealedKey,
+        ciphertext,
+        contributor: record.contributor,
+        ciphertextLength: record.sizeBytes,
+      });
+    } finally {
+      // A refusal can come before the enclave reads a byte; the open file must not wait for GC.
+      ciphertext.destroy();
+    }
     if (signed.proof.fileId.toLowerCase() !== fileId) throw new ProofMismatchError(fileId, signed.proof.fileId);
   } catch (error) {
     const code = isAudataError(error) ? error.code : 'HOST_ENCLAVE_FAILED';
