@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { AudataError } from '@audata/wire';
 import type { Hex } from 'viem';
 import type { SignedProof } from '../deps.ts';
 import { ContributionStore } from '../db/contributions.ts';
@@ -44,9 +45,14 @@ describe('submitProof', () => {
     expect(queue.txHashOf(fileId)).to.equal(sent.txHash);
   });
 
-  it('when another submitter wins the race, records its transaction', async () => {
+  it("when another submitter's record is not yet readable, stays scored and records its transaction on the next try", async () => {
     const sent = await chain.submitProof(proof);
     chain.hideFromFind = true;
+    await submitProof(queue, chain, fileId).then(
+      () => expect.fail('should throw'),
+      (error: AudataError) => expect(error.code).to.equal('CHAIN_PROOF_EXISTS'),
+    );
+    expect(queue.get(fileId)).to.deep.include({ state: 'scored', lastErrorCode: 'CHAIN_PROOF_EXISTS' });
     expect(await submitProof(queue, chain, fileId)).to.deep.equal({ txHash: sent.txHash, sentNow: false });
     expect(chain.rewards).to.equal(1);
   });

@@ -1,5 +1,6 @@
-// Puts one scored item's proof on chain at most once. The chain is asked first, so a host
-// that crashed after sending the transaction but before recording it never sends another.
+// Puts one scored item's proof on chain at most once. The registry refuses a second proof for a
+// file, so a host that crashed after sending the transaction but before recording it is refused
+// on its retry and records the transaction already on chain.
 import type { Hex } from 'viem';
 import { isAudataError } from '@audata/wire';
 import type { ChainWriter } from '../deps.ts';
@@ -17,11 +18,9 @@ export async function submitProof(queue: ScoringQueue, chain: ChainWriter, fileI
   const signed = queue.proofOf(fileId);
   if (item?.state !== 'scored' || signed === undefined) throw new QueueStateError(fileId, 'scored', item?.state ?? 'absent');
 
-  const recorded = await chain.findProof(fileId);
-  if (recorded !== undefined) {
-    queue.markSubmitted(fileId, recorded.txHash);
-    return { txHash: recorded.txHash, sentNow: false };
-  }
+  // No read first: the registry accepts one proof per file, so a proof an interrupted try
+  // already recorded is refused (the writer's simulation refuses it before sending), and the
+  // refusal path below finds the recorded transaction. That keeps the usual path one call shorter.
   try {
     const { txHash } = await chain.submitProof(signed);
     queue.markSubmitted(fileId, txHash);
