@@ -50,6 +50,15 @@ library AudataTypes {
         uint64 deadline;
     }
 
+    /// @dev The enclave's latest sealed state and audit log head, recorded by AuditAnchor.
+    struct StateAnchor {
+        bytes32 datasetKey;
+        uint64 stateCounter;
+        bytes32 stateSha256;
+        uint64 auditEntries;
+        bytes32 auditHead;
+    }
+
     bytes32 internal constant MANIFEST_TYPEHASH =
         keccak256(
             "ContributionManifest(bytes32 ciphertextSha256,bytes32 sealedKeySha256,bytes32 datasetKey,bytes32 termsHash,string language,uint64 createdAt,bytes32 nonce)"
@@ -63,6 +72,11 @@ library AudataTypes {
     bytes32 internal constant RECEIPT_TYPEHASH =
         keccak256(
             "JobReceipt(bytes32 jobId,uint256 policyId,address buyer,bytes32 modelHash,bytes32 sharesRoot,uint32 filesUsed,uint64 epsilonSpent,bytes32 resultHash,uint64 deadline)"
+        );
+
+    bytes32 internal constant STATE_ANCHOR_TYPEHASH =
+        keccak256(
+            "StateAnchor(bytes32 datasetKey,uint64 stateCounter,bytes32 stateSha256,uint64 auditEntries,bytes32 auditHead)"
         );
 
     function hash(ContributionManifest calldata manifest) internal pure returns (bytes32) {
@@ -88,5 +102,9 @@ library AudataTypes {
 
     function hash(JobReceipt calldata receipt) internal pure returns (bytes32) {
         return keccak256(abi.encode(RECEIPT_TYPEHASH, receipt));
+    }
+
+    function hash(StateAnchor calldata anchor) internal pure returns (bytes32) {
+        return keccak256(abi.encode(STATE_ANCHOR_TYPEHASH, anchor));
     }
 }

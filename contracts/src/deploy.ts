@@ -25,6 +25,8 @@ import {
   audataTimelockBytecode,
   audataTokenAbi,
   audataTokenBytecode,
+  auditAnchorAbi,
+  auditAnchorBytecode,
   contributionRegistryAbi,
   contributionRegistryBytecode,
   enclaveRegistryAbi,
@@ -94,6 +96,8 @@ export interface AudataAddresses {
   contributionRegistry: Address;
   accessPolicyRegistry: Address;
   jobEscrow: Address;
+  /** Latest sealed state and audit head per dataset, signed by an active enclave signer. */
+  auditAnchor: Address;
 }
 
 export interface AudataDeployment {
@@ -175,6 +179,8 @@ export async function deployAudata(clients: AudataClients, params: AudataDeployP
     params.guardian,
     params.refundTimeout ?? 7n * 86_400n,
   ]);
+  // No roles: it trusts whatever the enclave registry holds active, and anyone may submit.
+  const auditAnchor = await deploy('AuditAnchor', auditAnchorAbi, auditAnchorBytecode, [enclaveRegistry]);
   const governor = await deploy('AudataGovernor', audataGovernorAbi, audataGovernorBytecode, [
     token,
     timelock,
@@ -205,7 +211,7 @@ export async function deployAudata(clients: AudataClients, params: AudataDeployP
   await write('enclave registry: renounce deployer admin', enclaveRegistry, enclaveRegistryAbi, 'renounceRole', [ROLES.DEFAULT_ADMIN, deployer]);
 
   return {
-    addresses: { token, timelock, governor, enclaveRegistry, contributionRegistry, accessPolicyRegistry, jobEscrow },
+    addresses: { token, timelock, governor, enclaveRegistry, contributionRegistry, accessPolicyRegistry, jobEscrow, auditAnchor },
     measurementId,
     gasUsed,
   };

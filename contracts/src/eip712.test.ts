@@ -3,17 +3,20 @@
 import { expect } from 'chai';
 import { hashStruct, hashTypedData, keccak256, toHex, type Hex } from 'viem';
 import {
+  anchorDomain,
   escrowDomain,
   manifestDomain,
   manifestTypes,
   proofTypes,
   receiptTypes,
   registryDomain,
+  stateAnchorTypes,
   type ContributionManifest,
   type ContributionProof,
   type JobReceipt,
+  type StateAnchorMessage,
 } from '@audata/wire';
-import { contributionRegistryAbi, jobEscrowAbi } from './generated/abi.ts';
+import { auditAnchorAbi, contributionRegistryAbi, jobEscrowAbi } from './generated/abi.ts';
 import { bytes32, startAudata, type AudataFixture } from './testing/fixture.ts';
 
 /** EIP-712 encodeType for a struct without nested structs. */
@@ -106,6 +109,27 @@ describe('EIP-712 parity with wire', function () {
     const digest = await f.anvil.publicClient.readContract({ address, abi: contributionRegistryAbi, functionName: 'manifestDigest', args: [manifest] });
     expect(digest).to.equal(
       hashTypedData({ domain: manifestDomain(f.anvil.chain.id, address), types: manifestTypes, primaryType: 'ContributionManifest', message: manifest }),
+    );
+  });
+
+  it('a state anchor type hash, struct hash and digest equal wire\'s under the anchor domain', async () => {
+    const address = f.addresses.auditAnchor;
+    const read = f.anvil.publicClient.readContract;
+    const anchor: StateAnchorMessage = {
+      datasetKey: bytes32('dataset key'),
+      stateCounter: 2n ** 64n - 1n,
+      stateSha256: bytes32('state'),
+      auditEntries: 77n,
+      auditHead: bytes32('head'),
+    };
+    expect(await read({ address, abi: auditAnchorAbi, functionName: 'STATE_ANCHOR_TYPEHASH' })).to.equal(
+      keccak256(toHex(encodeType('StateAnchor', stateAnchorTypes.StateAnchor))),
+    );
+    expect(await read({ address, abi: auditAnchorAbi, functionName: 'anchorHash', args: [anchor] })).to.equal(
+      hashStruct({ types: stateAnchorTypes, primaryType: 'StateAnchor', data: anchor }),
+    );
+    expect(await read({ address, abi: auditAnchorAbi, functionName: 'anchorDigest', args: [anchor] })).to.equal(
+      hashTypedData({ domain: anchorDomain(f.anvil.chain.id, address), types: stateAnchorTypes, primaryType: 'StateAnchor', message: anchor }),
     );
   });
 });

@@ -1,9 +1,10 @@
-// Gas of Audata's hot paths (one proof, one claim) and of the deployment, against a plain
+// Gas of Audata's hot paths (one proof, one claim, one state anchor) and of the deployment, against a plain
 // OpenZeppelin ERC20 transfer measured on the same chain in the same run. Gas is deterministic:
 // the same sources and inputs give the same figures on any machine.
 import { parseEventLogs, type Hex, type TransactionReceipt } from 'viem';
 import { compileSources } from './build.ts';
-import { contributionRegistryAbi, jobEscrowAbi } from './generated/abi.ts';
+import { anchorDomain, stateAnchorTypes, type StateAnchorMessage } from '@audata/wire';
+import { auditAnchorAbi, contributionRegistryAbi, jobEscrowAbi } from './generated/abi.ts';
 import { buildSharesTree, type Share } from './shares.ts';
 import { bytes32, startAudata, testKey } from './testing/fixture.ts';
 
@@ -65,6 +66,16 @@ try {
   rows.push(['claim (1024-share tree, proof of 10 hashes, fresh account)', claimLarge]);
   rows.push(['pay (job under a policy)', payGas]);
   rows.push(['settle (enclave receipt)', settleGas]);
+
+  // One state anchor: the first for a dataset (fresh slots) and a later one (slots rewritten).
+  // Anchoring every state costs the second figure per state; every K-th, that over K.
+  const anchorGas = async (counter: bigint): Promise<bigint> => {
+    const message: StateAnchorMessage = { datasetKey: bytes32('bench dataset'), stateCounter: counter, stateSha256: bytes32(`state ${counter}`), auditEntries: counter * 2n, auditHead: bytes32(`head ${counter}`) };
+    const signature = await f.enclave.signTypedData({ domain: anchorDomain(anvil.chain.id, addresses.auditAnchor), types: stateAnchorTypes, primaryType: 'StateAnchor', message });
+    return (await f.send(host, { address: addresses.auditAnchor, abi: auditAnchorAbi, functionName: 'anchorState', args: [message, signature] })).gasUsed;
+  };
+  rows.push(['anchorState (first anchor of a dataset)', await anchorGas(1n)]);
+  rows.push(['anchorState (later anchor, slots rewritten)', await anchorGas(2n)]);
   rows.push(['deployAudata (all transactions)', f.deployment.gasUsed]);
 
   console.log(`reference: plain OpenZeppelin ERC20 transfer = ${reference} gas to a new holder, ${referenceWarm} to an existing one\n`);

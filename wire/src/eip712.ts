@@ -131,3 +131,37 @@ export const manifestDomain = (chainId: number, registry: Address): TypedDataDom
   chainId,
   verifyingContract: registry,
 });
+
+// --- State anchors (AuditAnchor.sol): the enclave's latest sealed state and audit log head. ---
+
+export const stateAnchorTypes = {
+  StateAnchor: [
+    { name: 'datasetKey', type: 'bytes32' },
+    { name: 'stateCounter', type: 'uint64' },
+    { name: 'stateSha256', type: 'bytes32' },
+    { name: 'auditEntries', type: 'uint64' },
+    { name: 'auditHead', type: 'bytes32' },
+  ],
+} as const;
+
+/**
+ * What the enclave signs for AuditAnchor: the sealed state it just emitted and where its audit
+ * log stood in that state. The chain keeps the latest per dataset; a booting enclave refuses an
+ * older state, and an auditor checks the replayed log against the anchored heads.
+ */
+export interface StateAnchorMessage {
+  /** The X25519 dataset public key the state is sealed under. */
+  datasetKey: Hex;
+  /** The sealed state's counter (strictly increasing per dataset). */
+  stateCounter: bigint;
+  /** SHA-256 of the sealed state blob. */
+  stateSha256: Hex;
+  /** Audit entries written so far (the next entry's seq). */
+  auditEntries: bigint;
+  /** Hash of audit entry auditEntries - 1; zero for an empty log. */
+  auditHead: Hex;
+}
+
+export function anchorDomain(chainId: number, verifyingContract: Address): TypedDataDomain {
+  return { name: 'Audata AuditAnchor', version: '1', chainId, verifyingContract };
+}
