@@ -43,4 +43,16 @@ describe('jobs/random', () => {
     expect(a.some((x) => x !== 0)).to.equal(true);
     expect(() => chacha20Random(new Uint8Array(16))).to.throw(JobParameterError).with.property('code', 'JOB_INVALID_PARAMETER');
   });
+  it('draws integers below n uniformly, with no modulo bias, and refuses n < 1', () => {
+    const r = new RandomStream(chacha20Random(seed(9)));
+    // n = 3 needs 2 bits; a modulo of those bits would favour 0 (2 of 4 values).
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 30_000; i++) counts[Number(r.below(3n))]! += 1;
+    for (const c of counts) expect(Math.abs(c - 10_000)).to.be.below(4 * Math.sqrt(30_000 * (1 / 3) * (2 / 3)));
+    const big = 2n ** 130n + 7n;
+    for (let i = 0; i < 200; i++) expect(r.below(big) < big).to.equal(true);
+    expect(r.below(1n)).to.equal(0n);
+    expect(() => r.below(0n)).to.throw(JobParameterError);
+    expect(r.bytes(20_000).length).to.equal(20_000);
+  });
 });

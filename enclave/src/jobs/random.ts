@@ -54,6 +54,40 @@ export class RandomStream {
     return (hi * 2 ** 27 + lo) / TWO_POW_53;
   }
 
+  /** `n` random bytes from the stream (a copy). */
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let at = 0; at < n; ) {
+      if (this.#offset >= BUFFER_BYTES) {
+        this.#source.fill(this.#buffer);
+        this.#offset = 0;
+      }
+      const take = Math.min(n - at, BUFFER_BYTES - this.#offset);
+      out.set(this.#buffer.subarray(this.#offset, this.#offset + take), at);
+      this.#offset += take;
+      at += take;
+    }
+    return out;
+  }
+
+  /**
+   * An integer uniform in [0, n), exactly: draws as many bits as n needs and rejects values
+   * past n (fewer than half the draws), so no value is favoured as a modulo would favour it.
+   */
+  below(n: bigint): bigint {
+    if (n <= 0n) throw new JobParameterError('n', 'an integer >= 1', n.toString());
+    if (n === 1n) return 0n;
+    const bits = (n - 1n).toString(2).length;
+    const byteCount = Math.ceil(bits / 8);
+    const excess = BigInt(byteCount * 8 - bits);
+    for (;;) {
+      let value = 0n;
+      for (const byte of this.bytes(byteCount)) value = (value << 8n) | BigInt(byte);
+      value >>= excess;
+      if (value < n) return value;
+    }
+  }
+
   /** A standard normal draw by the Box-Muller transform; both outputs of a pair are used. */
   gaussian(): number {
     if (this.#spare !== undefined) {
