@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { capContributions, laplace, noiseScale, releaseAggregates, type AggregateFile, type AggregatePolicy } from './aggregates.ts';
+import { capContributions, noiseScale, releaseAggregates, type AggregateFile, type AggregatePolicy } from './aggregates.ts';
 import { chacha20Random, RandomStream } from './random.ts';
 import { JobParameterError } from './errors.ts';
-import { ksCritical, ksDistance, meanAndStd } from './stats.test-helpers.ts';
+import { discreteGaussianSigma } from '../privacy/discrete-noise.ts';
+import { meanAndStd } from './stats.test-helpers.ts';
 
 const stream = (byte: number) => new RandomStream(chacha20Random(new Uint8Array(32).fill(byte)));
 
@@ -38,22 +39,20 @@ describe('jobs/aggregates', () => {
   });
 
   it('calibrates the noise scale to sensitivity and budget', () => {
-    // Laplace: b = sensitivity / (epsilon / 5).
+    // Discrete Laplace: b = sensitivity / (epsilon / 5).
     expect(noiseScale(policy, 3)).to.be.closeTo(15, 1e-12);
-    // Gaussian: sigma = sensitivity * sqrt(2 ln(1.25 / (delta / 5))) / (epsilon / 5).
-    expect(noiseScale({ epsilon: 2, delta: 1e-6, mechanism: 'gaussian' }, 3)).to.be.closeTo((3 * Math.sqrt(2 * Math.log(1.25 / 2e-7))) / 0.4, 1e-9);
+    // Discrete Gaussian: the sigma whose zCDP bound spends epsilon / 5 at delta / 5.
+    expect(noiseScale({ epsilon: 2, delta: 1e-6, mechanism: 'gaussian' }, 3)).to.equal(discreteGaussianSigma(3, 0.4, 2e-7));
   });
 
-  it('draws Laplace noise of the right scale (fixed seed, KS test)', () => {
-    const r = stream(1);
-    const b = 2.5;
-    const sample = Array.from({ length: 20_000 }, () => laplace(b, r));
-    const { mean, std } = meanAndStd(sample);
-    expect(Math.abs(mean)).to.be.below((4 * Math.SQRT2 * b) / Math.sqrt(sample.length));
-    expect(std).to.be.closeTo(Math.SQRT2 * b, 0.05 * Math.SQRT2 * b);
-    const cdf = (scale: number) => (x: number) => (x < 0 ? 0.5 * Math.exp(x / scale) : 1 - 0.5 * Math.exp(-x / scale));
-    expect(ksDistance(sample, cdf(b))).to.be.below(ksCritical(sample.length));
-    expect(ksDistance(sample, cdf(b * 1.15))).to.be.above(ksCritical(sample.length));
+  it('releases integers only: counts and whole milliseconds, whatever the durations were', () => {
+    const files = dataset().map((f, i) => ({ ...f, durationSec: f.durationSec + i / 7 }));
+    for (const mechanism of ['laplace', 'gaussian'] as const) {
+      const release = releaseAggregates(files, { ...policy, mechanism, delta: mechanism === 'laplace' ? 0 : 1e-6 }, stream(6));
+      const values = [release.files, release.contributors, ...release.scoreHistogram.counts, ...Object.values(release.languageHistogram)];
+      expect(values.every((v) => Number.isSafeInteger(v)), mechanism).to.equal(true);
+      expect(Number.isSafeInteger(Math.round(release.totalDurationSec * 1000)) && Math.abs(release.totalDurationSec * 1000 - Math.round(release.totalDurationSec * 1000)) < 1e-6).to.equal(true);
+    }
   });
 
   it('releases noisy statistics centred on the capped truth with the stated spread', () => {
@@ -100,9 +99,9 @@ describe('jobs/aggregates', () => {
       { epsilon: 0 },
       { delta: 1e-5 },
       { mechanism: 'gaussian', delta: 0 },
-      { mechanism: 'gaussian', delta: 1e-5, epsilon: 6 },
       { maxFilesPerContributor: 0 },
       { maxDurationSec: -1 },
+      { maxDurationSec: 0.0004 },
       { scoreEdges: [0, 0.7, 0.5, 1] },
       { scoreEdges: [0.1, 1] },
       { languages: ['en', 'en'] },

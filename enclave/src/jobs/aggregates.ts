@@ -11,6 +11,11 @@
 // (worst case: all of one's files in one bin). Histogram bins are fixed in advance (score
 // edges and a public language list with an "other" bin), so which bins exist reveals nothing.
 // The budget is split evenly over the 5 released statistics (basic composition).
+//
+// Every statistic is an integer (durations in whole milliseconds) and its noise is an exact
+// integer draw: discrete Laplace for pure DP, discrete Gaussian for (epsilon, delta)
+// (../privacy/discrete-noise.ts), so no released value carries floating-point artefacts.
+import { discreteGaussian, discreteGaussianSigma, discreteLaplace, rationalOf, type Rational } from '../privacy/discrete-noise.ts';
 import { JobParameterError } from './errors.ts';
 import type { RandomStream } from './random.ts';
 
@@ -42,7 +47,7 @@ export interface AggregateRelease {
   totalDurationSec: number;
   scoreHistogram: { edges: number[]; counts: number[] };
   languageHistogram: Record<string, number>;
-  /** The noise's scale per statistic (Laplace b or Gaussian sigma), public so consumers can judge accuracy. */
+  /** The noise's scale per statistic (discrete Laplace b or discrete Gaussian sigma), public so consumers can judge accuracy. */
   noise: { mechanism: 'laplace' | 'gaussian'; files: number; contributors: number; totalDurationSec: number; histogram: number };
 }
 
@@ -51,14 +56,10 @@ const STATISTICS = 5;
 function checkPolicy(p: AggregatePolicy): void {
   if (!(p.epsilon > 0) || !Number.isFinite(p.epsilon)) throw new JobParameterError('epsilon', 'a finite number > 0', p.epsilon);
   if (p.mechanism === 'laplace' && p.delta !== 0) throw new JobParameterError('delta', '0 for the Laplace mechanism', p.delta);
-  if (p.mechanism === 'gaussian') {
-    if (!(p.delta > 0 && p.delta < 1)) throw new JobParameterError('delta', 'in (0, 1) for the Gaussian mechanism', p.delta);
-    // The classic calibration below holds for epsilon < 1 per statistic (Dwork & Roth 2014, theorem A.1).
-    if (!(p.epsilon / STATISTICS < 1)) throw new JobParameterError('epsilon', `< ${STATISTICS} for the Gaussian mechanism (epsilon < 1 per statistic)`, p.epsilon);
-  }
+  if (p.mechanism === 'gaussian' && !(p.delta > 0 && p.delta < 1)) throw new JobParameterError('delta', 'in (0, 1) for the Gaussian mechanism', p.delta);
   if (p.mechanism !== 'laplace' && p.mechanism !== 'gaussian') throw new JobParameterError('mechanism', 'laplace or gaussian', String(p.mechanism));
   if (!Number.isSafeInteger(p.maxFilesPerContributor) || p.maxFilesPerContributor < 1) throw new JobParameterError('maxFilesPerContributor', 'an integer >= 1', p.maxFilesPerContributor);
-  if (!(p.maxDurationSec > 0) || !Number.isFinite(p.maxDurationSec)) throw new JobParameterError('maxDurationSec', 'a finite number > 0', p.maxDurationSec);
+  if (!(p.maxDurationSec >= 0.001) || !Number.isFinite(p.maxDurationSec)) throw new JobParameterError('maxDurationSec', 'a finite number >= 0.001 (durations count in whole milliseconds)', p.maxDurationSec);
   const e = p.scoreEdges;
   if (e.length < 2 || e[0] !== 0 || e.at(-1) !== 1 || e.some((x, i) => i > 0 && !(x > e[i - 1]!))) {
     throw new JobParameterError('scoreEdges', 'ascending edges from 0 to 1', JSON.stringify(e));
@@ -66,23 +67,21 @@ function checkPolicy(p: AggregatePolicy): void {
   if (new Set(p.languages).size !== p.languages.length || p.languages.includes('other')) throw new JobParameterError('languages', 'distinct tags, not "other"', JSON.stringify(p.languages));
 }
 
-/** Noise scale for a statistic of sensitivity `sensitivity` (L1 for Laplace, L2 for Gaussian). */
+/**
+ * Noise scale for an integer statistic of sensitivity `sensitivity` (L1 for Laplace, L2 for
+ * Gaussian): the discrete Laplace's b = sensitivity / epsilon, or the discrete Gaussian's sigma.
+ */
 export function noiseScale(policy: Pick<AggregatePolicy, 'epsilon' | 'delta' | 'mechanism'>, sensitivity: number): number {
   const eps = policy.epsilon / STATISTICS;
   if (policy.mechanism === 'laplace') return sensitivity / eps;
-  const delta = policy.delta / STATISTICS;
-  return (sensitivity * Math.sqrt(2 * Math.log(1.25 / delta))) / eps;
+  return discreteGaussianSigma(sensitivity, eps, policy.delta / STATISTICS);
 }
 
-/** Laplace(0, b) by inversion of a 53-bit uniform. */
-export function laplace(b: number, random: RandomStream): number {
-  const u = random.uniform() - 0.5;
-  // 1 - 2|u| lies in (0, 1], so the logarithm is finite.
-  return -b * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
-}
-
-function noisy(value: number, scale: number, mechanism: AggregatePolicy['mechanism'], random: RandomStream): number {
-  return value + (mechanism === 'laplace' ? laplace(scale, random) : scale * random.gaussian());
+/** Draws the integer noise of one statistic whose scale noiseScale gave. */
+function integerNoise(scale: number, mechanism: AggregatePolicy['mechanism'], random: RandomStream): number {
+  const exact: Rational = rationalOf(scale, 'noise scale');
+  const draw = mechanism === 'laplace' ? discreteLaplace(exact, random) : discreteGaussian({ num: exact.num * exact.num, den: exact.den * exact.den }, random);
+  return Number(draw);
 }
 
 /** Applies the caps the sensitivities rely on: m files per contributor (first by file id), durations clipped. */
@@ -99,7 +98,8 @@ export function capContributions(files: readonly AggregateFile[], policy: Pick<A
     list.sort((a, b) => (a.fileId < b.fileId ? -1 : a.fileId > b.fileId ? 1 : 0));
     for (const file of list.slice(0, policy.maxFilesPerContributor)) {
       const duration = Number.isFinite(file.durationSec) ? Math.min(Math.max(file.durationSec, 0), policy.maxDurationSec) : 0;
-      kept.push({ ...file, durationSec: duration });
+      // Whole milliseconds, rounded down: the total is an integer whose sensitivity is m * floor(Dmax ms).
+      kept.push({ ...file, durationSec: Math.floor(duration * 1000) / 1000 });
     }
   }
   return kept;
@@ -116,30 +116,31 @@ export function releaseAggregates(files: readonly AggregateFile[], policy: Aggre
   checkPolicy(policy);
   const kept = capContributions(files, policy);
   const m = policy.maxFilesPerContributor;
+  const maxDurationMs = Math.floor(policy.maxDurationSec * 1000);
   const scales = {
     files: noiseScale(policy, m),
     contributors: noiseScale(policy, 1),
-    totalDurationSec: noiseScale(policy, m * policy.maxDurationSec),
+    totalDurationMs: noiseScale(policy, m * maxDurationMs),
     histogram: noiseScale(policy, m),
   };
   const scoreCounts = new Array<number>(policy.scoreEdges.length - 1).fill(0);
   const languageCounts = new Map<string, number>([...policy.languages, 'other'].map((l) => [l, 0]));
-  let duration = 0;
+  let durationMs = 0;
   for (const file of kept) {
     scoreCounts[scoreBin(file.score, policy.scoreEdges)]! += 1;
     const language = policy.languages.includes(file.language) ? file.language : 'other';
     languageCounts.set(language, languageCounts.get(language)! + 1);
-    duration += file.durationSec;
+    durationMs += Math.round(file.durationSec * 1000);
   }
   const contributors = new Set(kept.map((f) => f.contributor.toLowerCase())).size;
-  // Rounding and clamping at zero are post-processing: they cost no privacy.
-  const count = (x: number, scale: number) => Math.max(0, Math.round(noisy(x, scale, policy.mechanism, random)));
+  // Clamping at zero and the change of unit are post-processing: they cost no privacy.
+  const count = (x: number, scale: number) => Math.max(0, x + integerNoise(scale, policy.mechanism, random));
   return {
     files: count(kept.length, scales.files),
     contributors: count(contributors, scales.contributors),
-    totalDurationSec: Math.max(0, noisy(duration, scales.totalDurationSec, policy.mechanism, random)),
+    totalDurationSec: count(durationMs, scales.totalDurationMs) / 1000,
     scoreHistogram: { edges: [...policy.scoreEdges], counts: scoreCounts.map((c) => count(c, scales.histogram)) },
     languageHistogram: Object.fromEntries([...languageCounts].map(([l, c]) => [l, count(c, scales.histogram)])),
-    noise: { mechanism: policy.mechanism, ...scales },
+    noise: { mechanism: policy.mechanism, files: scales.files, contributors: scales.contributors, totalDurationSec: scales.totalDurationMs / 1000, histogram: scales.histogram },
   };
 }
