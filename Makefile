@@ -15,7 +15,7 @@ $(STAMP): package.json package-lock.json $(wildcard */package.json)
 
 ## test: type-check everything, then run every test
 test: install typecheck
-	npx mocha '{wire,verifier,enclave,host,client,contracts}/src/**/*.test.ts'
+	npx mocha '{wire,verifier,enclave,host,client,contracts}/src/**/*.test.ts' 'scripts/**/*.test.ts'
 
 typecheck: install
 	npx tsc -p tsconfig.json
