@@ -41,6 +41,22 @@ describe('channel frames', () => {
     expect(() => validateResponse('state', { type: 'state' })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
   });
 
+  it('checks contribution.reissue strictly: a header in, a whole proof, signature and state out', () => {
+    expect(() => validateRequest({ type: 'contribution.reissue', header: {} })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateRequest({ type: 'contribution.reissue' })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    const b32 = (n: string) => `0x${n.repeat(32)}`;
+    const proof = {
+      fileId: b32('03'), contributor: `0x${'02'.repeat(20)}`, manifestHash: b32('01'), valid: true, score: 5000, authenticity: 9000, ownership: 10_000, quality: 8000,
+      uniqueness: 10_000, pipelineVersion: b32('04'), detailsHash: b32('05'), deadline: '1700000000',
+    };
+    const reply = { type: 'contribution.reissue', manifestHash: b32('01'), contributor: `0x${'02'.repeat(20)}`, fileId: b32('03'), proof, signature: `0x${'06'.repeat(65)}`, state: { counter: '3', sha256: b32('ab'), bytes: 100 } };
+    expect(() => validateResponse('contribution.reissue', reply)).to.not.throw();
+    const { state: _, ...withoutState } = reply;
+    expect(() => validateResponse('contribution.reissue', withoutState)).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('contribution.reissue', { ...reply, proof: { ...proof, score: 10_001 } })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('contribution.reissue', { ...reply, audioBytes: 1 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+  });
+
   it('keeps a remote error code only when it is well formed, and bounds what it carries', () => {
     const ok = remoteErrorOf({ code: 'ENVELOPE_REPLAYED', message: 'seen', details: { manifestHash: '0x01' } });
     expect(ok.code).to.equal('ENVELOPE_REPLAYED');

@@ -17,6 +17,11 @@
 // A frame whose declared length exceeds the limit is refused before any of it is buffered;
 // the receiver answers with an error frame and closes the connection, since it cannot find
 // the next frame boundary without reading the oversized one.
+//
+// Within a frame version, message types are added, never reshaped: every schema below is
+// strict (an unknown field is refused), so a changed shape would fail closed on an older peer,
+// and a type the peer lacks is answered CHANNEL_UNKNOWN_TYPE. contribution.reissue was added
+// this way; a change to an existing message's fields takes a new frame version.
 import type { Address, Hex } from 'viem';
 import { AudataError, type AudataErrorOptions, type ErrorDetails } from './errors.ts';
 import { parseEnvelopeHeader, type EnvelopeHeaderJson } from './envelope.ts';
@@ -258,6 +263,12 @@ export interface ChannelRequests {
   /** The binary attachment is the next piece of ciphertext. */
   'contribution.chunk': { session: string };
   'contribution.finish': { session: string };
+  /**
+   * The proof of a contribution this enclave already finished, signed again by this boot's key
+   * with a fresh deadline, for a host that lost the finish reply (contribution.begin answers
+   * ENVELOPE_REPLAYED for it). Only the header: nothing is opened or scored again.
+   */
+  'contribution.reissue': { header: EnvelopeHeaderJson };
   /** The latest sealed state again (binary reply), e.g. when a reply carrying it was lost. */
   state: Record<string, never>;
   /**
@@ -291,6 +302,8 @@ export interface ChannelResponses {
   'contribution.chunk': { received: number };
   /** The enclave signs only proofs it computed, so there is no "sign this" request. */
   'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex; state?: SealedStateRefJson };
+  /** The recorded result as a proof; `state` records the re-issue (the audit log moved). */
+  'contribution.reissue': { manifestHash: Hex; contributor: Address; fileId: Hex; proof: ProofJson; signature: Hex; state: SealedStateRefJson };
   state: { state: SealedStateRefJson };
   'job.submit': JobStatusJson;
   'job.status': JobStatusJson;
@@ -304,7 +317,7 @@ export interface ChannelResponses {
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'state', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -348,6 +361,7 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.begin': { header: envelopeHeader },
   'contribution.chunk': { session: SESSION },
   'contribution.finish': { session: SESSION },
+  'contribution.reissue': { header: envelopeHeader },
   state: {},
   'job.submit': {},
   'job.status': { jobId: bytes32 },
@@ -361,6 +375,7 @@ const responseSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.begin': { session: SESSION },
   'contribution.chunk': { received: int(0, Number.MAX_SAFE_INTEGER) },
   'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)), state: optional(stateRef) },
+  'contribution.reissue': { manifestHash: bytes32, contributor: address, fileId: bytes32, proof, signature: hex(65, 65), state: stateRef },
   state: { state: stateRef },
   'job.submit': jobStatus,
   'job.status': jobStatus,

@@ -15,6 +15,7 @@ const handlers: ChannelHandlers = {
   'contribution.begin': async () => { throw new AudataError('ENVELOPE_MANIFEST_SIGNATURE_INVALID', 'bad signer', { details: { received: signer } }); },
   'contribution.chunk': async (_body, binary) => ({ body: { received: binary.length } }),
   'contribution.finish': async () => ({ body: { manifestHash: b32, contributor: signer, fileId: b32, audioBytes: -1 } }),
+  'contribution.reissue': async () => { throw new AudataError('ENCLAVE_CONTRIBUTION_NOT_FINISHED', 'not finished'); },
   state: async () => ({ body: { state: { counter: '1', sha256: b32, bytes: 3 } }, binary: new Uint8Array([1, 2, 3]) }),
   'job.submit': async () => { throw new AudataError('JOB_UNPAID', 'not paid'); },
   'job.status': async (body) => ({ body: { jobId: body.jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 } }),

@@ -14,6 +14,12 @@ export function catalogueEntry(proof: ContributionProof, manifest: ContributionM
   return { fileId: proof.fileId, contributor: proof.contributor, valid: proof.valid, score: proof.score, language: manifest.language, termsHash: manifest.termsHash, durationSec };
 }
 
+/** A catalogue entry from a result the sealed state recorded (a superset of its fields): rebuilds the catalogue at boot. */
+export function catalogueFileOf(recorded: CatalogueFile): CatalogueFile {
+  const { fileId, contributor, valid, score, language, termsHash, durationSec } = recorded;
+  return { fileId, contributor, valid, score, language, termsHash, durationSec };
+}
+
 /** Files by id; a file scored again replaces its entry (a proof is per file, so it is the same file). */
 export class FileCatalogue {
   readonly #files = new Map<string, CatalogueFile>();

@@ -2,8 +2,10 @@
 // document binding this boot's keys), and contribution sessions that stream a ciphertext in,
 // open it and, when a scorer is present, sign the proof the enclave itself computed. There is
 // no request that signs what the host supplies. What must survive a restart (fingerprint index,
-// scored manifests, audit head, buyers' privacy ledgers) leaves sealed with every reply that
-// changes it (src/state/); a job reply that spent budget carries its state before its result.
+// a record of every finished file with its result, audit head, buyers' privacy ledgers) leaves
+// sealed with every reply that changes it (src/state/); a job reply that spent budget carries its
+// state before its result. From the records a restart rebuilds the job catalogue, and a host that
+// lost a finish reply gets the recorded result signed again (contribution.reissue).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
@@ -15,12 +17,13 @@ import { openEnvelope, type ManifestLedger, type OpenedContribution } from '../e
 import { createDatasetKey, openDatasetKey, type DatasetKeyPair } from '../kms/key-release.ts';
 import type { Nsm } from '../nsm/nsm.ts';
 import { createEnclaveSigner, type EnclaveSigner } from '../signing/enclave-signer.ts';
-import { AlreadyBootedError, BusyError, JobsDisabledError, NotBootedError, SessionUnknownError } from './errors.ts';
+import { AlreadyBootedError, BusyError, ContributionNotFinishedError, JobsDisabledError, NotBootedError, ResultNotRecordedError, SessionUnknownError } from './errors.ts';
+import { checkSignedHeader } from './signed-header.ts';
 import { PieceQueue } from './piece-queue.ts';
-import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
+import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type FileRecord, type RecordedResult, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { FeatureStore, MemoryFeatureBackend, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
-import { catalogueEntry, FileCatalogue } from '../jobs/catalogue.ts';
+import { catalogueEntry, catalogueFileOf, FileCatalogue } from '../jobs/catalogue.ts';
 import { JobEngine } from '../jobs/job-engine.ts';
 import { FeatureStoreTamperedError } from '../feature-store/errors.ts';
 import { jobRequests } from '../jobs/job-requests.ts';
@@ -113,9 +116,10 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   let dataset: DatasetKeyPair | undefined;
   let sealed: SealedDatasetKeyJson | undefined;
   let booting = false;
-  // Manifests whose contribution finished: the replay set that is sealed. Manifests of sessions
-  // still open stay out, so a restart mid-file lets the host retry that file.
-  const finished = new Set<Hex>();
+  // Contributions that finished, by manifest hash, with the result when scored: the replay set
+  // that is sealed. Manifests of sessions still open stay out, so a restart mid-file lets the
+  // host retry that file.
+  const records = new Map<Hex, FileRecord>();
   let sealer: StateSealer | undefined;
   let counter = 0n;
   let latest: SealedState | undefined;
@@ -141,7 +145,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     latest = sealer!.seal({
       counter,
       fingerprintIndex: params.fingerprints?.serialize() ?? carriedIndex,
-      seenManifests: [...finished],
+      records: [...records.values()],
       audit: audit?.position() ?? carriedAudit,
       ledgers: [...ledgerStore.entries],
     });
@@ -205,9 +209,13 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           else carriedIndex = restored.fingerprintIndex;
           carriedAudit = restored.audit;
           for (const [key, value] of restored.ledgers) ledgerStore.entries.set(key, value);
-          for (const hash of restored.seenManifests) {
-            finished.add(hash);
-            ledger.add(hash);
+          for (const record of restored.records) {
+            records.set(record.manifestHash, record);
+            ledger.add(record.manifestHash);
+            // As at scoring, only a file whose features were stored can serve a job, and only
+            // when the entries outlive a boot: the default in-memory backend died with the last
+            // process, and a job selecting its files would fail on the missing entries.
+            if (record.result?.hasFeatures === true && params.jobs?.featureBackend !== undefined) catalogue.add(catalogueFileOf(record.result));
           }
           counter = restored.counter;
         }
@@ -328,7 +336,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           audioBytes: opened.audio.length,
         };
         if (params.scorer === undefined) {
-          finished.add(opened.manifestHash);
+          records.set(opened.manifestHash, { manifestHash: opened.manifestHash });
           const state = emitState();
           return { body: { ...reply, state: state.ref }, binary: state.bytes };
         }
@@ -342,22 +350,62 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           deadline: BigInt(Math.floor(now().getTime() / 1000) + (params.proofTtlSeconds ?? 3600)),
         };
         const signature = await signer.signProof({ chainId: params.chainId, contract: params.registry }, proof);
-        finished.add(opened.manifestHash);
-        await audit?.append('proof', hexToBytes(signature));
-        if (params.jobs !== undefined) {
-          // Features first: a catalogued file always has its cached features; a file with no
-          // log-mel frames (too short to score) has nothing a job could use.
-          if (mel !== undefined) {
+        const entry = catalogueEntry(proof, opened.manifest, durationSec ?? 0);
+        // Features first: a catalogued file always has its cached features; a file with no
+        // log-mel frames (too short to score) has nothing a job could use. A store that fails
+        // costs the file its place in jobs, never its proof.
+        let hasFeatures = false;
+        if (params.jobs !== undefined && mel !== undefined) {
+          try {
             await features!.put(proof.fileId, mel);
-            catalogue.add(catalogueEntry(proof, opened.manifest, durationSec ?? 0));
+            hasFeatures = true;
+          } catch (error) {
+            params.onWarning?.(`the features of ${proof.fileId} were not stored (${error instanceof Error ? error.name : 'unknown error'}); the file stays out of jobs`);
           }
         }
+        const result: RecordedResult = { ...entry, ...scored, pipelineVersion: params.pipelineVersion, hasFeatures };
+        records.set(opened.manifestHash, { manifestHash: opened.manifestHash, result });
+        await audit?.append('proof', hexToBytes(signature));
+        if (hasFeatures) catalogue.add(entry);
         const state = emitState();
         return { body: { ...reply, proof: proofToJson(proof), signature, state: state.ref }, binary: state.bytes };
       } finally {
         await sodium.ready;
         sodium.memzero(opened.audio);
       }
+    },
+
+    async 'contribution.reissue'(body) {
+      booted('contribution.reissue');
+      // The signature is checked as contribution.begin checks it: only the contributor's header names a file.
+      const header = await checkSignedHeader({ header: body.header, chainId: params.chainId, registry: params.registry });
+      const record = records.get(header.manifestHash);
+      if (record === undefined) throw new ContributionNotFinishedError(header.manifestHash);
+      if (record.result === undefined) throw new ResultNotRecordedError(header.manifestHash);
+      const r = record.result;
+      // The recorded verdict, never recomputed (scoring again would meet the file's own
+      // fingerprint); only the deadline and the signing key are this boot's.
+      const proof: ContributionProof = {
+        fileId: r.fileId,
+        contributor: r.contributor,
+        manifestHash: record.manifestHash,
+        valid: r.valid,
+        score: r.score,
+        authenticity: r.authenticity,
+        ownership: r.ownership,
+        quality: r.quality,
+        uniqueness: r.uniqueness,
+        pipelineVersion: r.pipelineVersion,
+        detailsHash: r.detailsHash,
+        deadline: BigInt(Math.floor(now().getTime() / 1000) + (params.proofTtlSeconds ?? 3600)),
+      };
+      const signature = await signer.signProof({ chainId: params.chainId, contract: params.registry }, proof);
+      await audit?.append('proof-reissue', hexToBytes(signature));
+      const state = emitState();
+      return {
+        body: { manifestHash: record.manifestHash, contributor: r.contributor, fileId: r.fileId, proof: proofToJson(proof), signature, state: state.ref },
+        binary: state.bytes,
+      };
     },
 
     async state() {

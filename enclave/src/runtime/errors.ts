@@ -43,3 +43,25 @@ export class JobsDisabledError extends RuntimeError {
     super('ENCLAVE_JOBS_DISABLED', `${type}: this enclave runs no buyer jobs.`, { details: { type }, hint: 'Configure AUDATA_RPC_URL, AUDATA_ACCESS_POLICY_REGISTRY and AUDATA_JOB_ESCROW (enclave/README.md).' });
   }
 }
+
+/** contribution.reissue for a manifest this enclave never finished (or is opening right now). */
+export class ContributionNotFinishedError extends RuntimeError {
+  override name = 'ContributionNotFinishedError' as const;
+  constructor(manifestHash: string) {
+    super('ENCLAVE_CONTRIBUTION_NOT_FINISHED', `No finished contribution has manifest ${manifestHash}, so there is no proof to sign again.`, {
+      details: { manifestHash },
+      hint: 'Send it through contribution.begin, chunk and finish; reissue is only for a file whose finish reply was lost.',
+    });
+  }
+}
+
+/** A finished manifest with no recorded result: opened under sealed-state format 2, or by an enclave without a scorer. */
+export class ResultNotRecordedError extends RuntimeError {
+  override name = 'ResultNotRecordedError' as const;
+  constructor(manifestHash: string) {
+    super('ENCLAVE_RESULT_NOT_RECORDED', `Manifest ${manifestHash} was finished, but its result was not recorded, so its proof cannot be signed again.`, {
+      details: { manifestHash },
+      hint: 'Results are recorded from sealed-state format 3 on; a file finished before that keeps whatever proof the host stored.',
+    });
+  }
+}

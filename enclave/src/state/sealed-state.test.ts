@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sodium from 'libsodium-wrappers';
 import { keccak256, toHex, type Hex } from 'viem';
-import { EMPTY_AUDIT, MAX_SEALED_STATE_BYTES, SEALED_STATE_HEADER_BYTES, StateSealer, checkAgainstAnchor, sealedStateCounter, type EnclaveState } from './sealed-state.ts';
+import { EMPTY_AUDIT, MAX_SEALED_STATE_BYTES, SEALED_STATE_HEADER_BYTES, StateSealer, checkAgainstAnchor, sealedStateCounter, type EnclaveState, type RecordedResult } from './sealed-state.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -12,17 +12,43 @@ const codeOf = (fn: () => unknown): string | undefined => {
   }
 };
 
+/** The state key as sealed-state.ts derives it, so a test can read a payload back and re-seal it altered. */
+function derivedKey(datasetSecretKey: Uint8Array): Uint8Array {
+  return sodium.crypto_kdf_derive_from_key(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES, 1, 'audstat1', datasetSecretKey);
+}
+
 async function datasetKeys() {
   await sodium.ready;
   const kp = sodium.crypto_box_keypair();
   return { datasetSecretKey: kp.privateKey, datasetPublicKey: kp.publicKey };
 }
 
+const scored: RecordedResult = {
+  fileId: keccak256(toHex('file 1')),
+  contributor: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+  valid: true,
+  score: 7321,
+  authenticity: 9000,
+  ownership: 10_000,
+  quality: 6543,
+  uniqueness: 0,
+  detailsHash: keccak256(toHex('details')),
+  pipelineVersion: keccak256(toHex('pipeline')),
+  language: 'pt-BR',
+  termsHash: keccak256(toHex('CC-BY-4.0')),
+  durationSec: 12.345,
+  hasFeatures: true,
+};
+
 function state(counter: bigint): EnclaveState {
   return {
     counter,
     fingerprintIndex: new Uint8Array([0x41, 0x55, 0x46, 0x50, 1, 0, 0, 0, 0]),
-    seenManifests: [keccak256(toHex('m1')), keccak256(toHex('m2'))],
+    records: [
+      { manifestHash: keccak256(toHex('m1')), result: scored },
+      { manifestHash: keccak256(toHex('m2')) },
+      { manifestHash: keccak256(toHex('m3')), result: { ...scored, fileId: keccak256(toHex('file 3')), valid: false, score: 0, language: 'de', durationSec: 0, hasFeatures: false } },
+    ],
     audit: { entries: 3, head: keccak256(toHex('head')), lastTime: 1_700_000_000_123 },
     ledgers: [
       ['ledger:1:0xbuyer', new TextEncoder().encode('{"history":[]}')],
@@ -43,15 +69,17 @@ describe('sealed enclave state', () => {
     expect(reader.open(b.bytes)).to.deep.equal(state(2n));
     expect(reader.highestCounter).to.equal(2n);
     const empty = await StateSealer.create(keys);
-    const sealed = empty.seal({ counter: 0n, fingerprintIndex: new Uint8Array(0), seenManifests: [], audit: EMPTY_AUDIT, ledgers: [] });
-    expect((await StateSealer.create(keys)).open(sealed.bytes)).to.deep.equal({ counter: 0n, fingerprintIndex: new Uint8Array(0), seenManifests: [], audit: EMPTY_AUDIT, ledgers: [] });
+    const sealed = empty.seal({ counter: 0n, fingerprintIndex: new Uint8Array(0), records: [], audit: EMPTY_AUDIT, ledgers: [] });
+    expect((await StateSealer.create(keys)).open(sealed.bytes)).to.deep.equal({ counter: 0n, fingerprintIndex: new Uint8Array(0), records: [], audit: EMPTY_AUDIT, ledgers: [] });
+    expect(a.bytes[4]).to.equal(3);
   });
 
-  it('keeps the payload secret: no manifest hash appears in the blob', async () => {
+  it('keeps the payload secret: no manifest hash, file id or contributor appears in the blob', async () => {
     const keys = await datasetKeys();
     const sealed = (await StateSealer.create(keys)).seal(state(1n));
     const hay = Buffer.from(sealed.bytes);
-    for (const hash of state(1n).seenManifests) expect(hay.includes(Buffer.from(hash.slice(2), 'hex'))).to.equal(false);
+    const needles = [...state(1n).records.map((r) => r.manifestHash), scored.fileId, scored.contributor];
+    for (const hash of needles) expect(hay.includes(Buffer.from(hash.slice(2), 'hex'))).to.equal(false);
   });
 
   it('refuses a state sealed for another dataset key as STATE_WRONG_KEY', async () => {
@@ -91,7 +119,7 @@ describe('sealed enclave state', () => {
   it('refuses an unknown format version as STATE_VERSION_UNSUPPORTED', async () => {
     const keys = await datasetKeys();
     const sealed = (await StateSealer.create(keys)).seal(state(1n));
-    sealed.bytes[4] = 3;
+    sealed.bytes[4] = 4;
     const reader = await StateSealer.create(keys);
     expect(codeOf(() => reader.open(sealed.bytes))).to.equal('STATE_VERSION_UNSUPPORTED');
   });
@@ -114,6 +142,77 @@ describe('sealed enclave state', () => {
     expect(thrown).to.have.property('code', 'STATE_VERSION_UNSUPPORTED');
     expect(String((thrown as { hint?: string }).hint)).to.match(/privacy ledger/);
     expect(reader.open(v2.bytes).ledgers.map(([k]) => k)).to.deep.equal(['ledger:1:0xbuyer', 'pure:1:0xbuyer']);
+  });
+
+  it('migrates a format 2 state: its manifest list becomes replay-only records, the rest as it was', async () => {
+    const keys = await datasetKeys();
+    const writer = await StateSealer.create(keys);
+    const m1 = keccak256(toHex('m1'));
+    const m2 = keccak256(toHex('m2'));
+    const index = [0x41, 0x55, 0x46, 0x50, 1, 0, 0, 0, 0];
+    const audit = [...new Uint8Array(7), 3, ...Buffer.from(keccak256(toHex('head')).slice(2), 'hex'), ...new Uint8Array(8)];
+    const ledger = [0, 0, 0, 1, 0, 1, 0x6b, 0, 0, 0, 1, 7];
+    const v2 = [0, 0, 0, index.length, ...index, 0, 0, 0, 2, ...Buffer.from(m1.slice(2), 'hex'), ...Buffer.from(m2.slice(2), 'hex'), ...audit, ...ledger];
+    const opened = writer.open(writer.sealPayload(5n, new Uint8Array(v2), 2));
+    expect(opened).to.deep.equal({
+      counter: 5n,
+      fingerprintIndex: new Uint8Array(index),
+      records: [{ manifestHash: m1 }, { manifestHash: m2 }],
+      audit: { entries: 3, head: keccak256(toHex('head')), lastTime: 0 },
+      ledgers: [['k', new Uint8Array([7])]],
+    });
+    // What is sealed next is format 3, and reads back the same.
+    const resealed = writer.seal({ ...opened, counter: 6n });
+    expect(resealed.bytes[4]).to.equal(3);
+    expect((await StateSealer.create(keys)).open(resealed.bytes).records).to.deep.equal(opened.records);
+    // The version byte is authenticated: a format 3 blob relabelled 2 does not open.
+    const relabelled = resealed.bytes.slice();
+    relabelled[4] = 2;
+    expect(codeOf(() => writer.open(relabelled))).to.equal('STATE_TAMPERED');
+  });
+
+  it('bounds and checks every file record field: a lying count, an unknown kind or flag, a score, verdict, duration or language out of range, a duplicate', async () => {
+    const keys = await datasetKeys();
+    const writer = await StateSealer.create(keys);
+    const good = writer.open(writer.seal(state(1n)).bytes);
+    expect(good.records).to.deep.equal(state(1n).records);
+    // Re-seal the valid payload with one byte or field changed (offsets within the first record).
+    const payloadOf = (s: EnclaveState) => {
+      const sealer = writer.seal(s);
+      return new Uint8Array(sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealer.bytes.subarray(SEALED_STATE_HEADER_BYTES), sealer.bytes.subarray(0, 45), sealer.bytes.subarray(45, 69), derivedKey(keys.datasetSecretKey)));
+    };
+    let counter = 10n;
+    const one = { ...state(1n), records: [state(1n).records[0]!] };
+    const base = payloadOf({ ...one, counter: (counter += 1n) });
+    const indexEnd = 4 + 9;
+    const rec = indexEnd + 4; // first record
+    const scoredAt = rec + 33;
+    const validAt = scoredAt + 32 + 20 + 32 + 32 + 32;
+    const scoresAt = validAt + 1;
+    const durationAt = scoresAt + 10;
+    const flagsAt = durationAt + 8;
+    const langAt = flagsAt + 1;
+    const variant = (edit: (p: Uint8Array, v: DataView) => void) => {
+      const p = base.slice();
+      edit(p, new DataView(p.buffer));
+      return codeOf(() => writer.open(writer.sealPayload((counter += 1n), p)));
+    };
+    expect(variant(() => undefined)).to.equal(undefined);
+    expect(variant((_, v) => v.setUint32(indexEnd, 0xffff_ffff))).to.equal('STATE_CORRUPT');
+    expect(variant((p) => void (p[rec + 32] = 2))).to.equal('STATE_CORRUPT');
+    expect(variant((p) => void (p[validAt] = 2))).to.equal('STATE_CORRUPT');
+    expect(variant((_, v) => v.setUint16(scoresAt + 4, 10_001))).to.equal('STATE_CORRUPT');
+    expect(variant((_, v) => v.setFloat64(durationAt, Number.NaN))).to.equal('STATE_CORRUPT');
+    expect(variant((_, v) => v.setFloat64(durationAt, -1))).to.equal('STATE_CORRUPT');
+    expect(variant((p) => void (p[flagsAt] = 0x80))).to.equal('STATE_CORRUPT');
+    expect(variant((p) => void (p[langAt] = 0xff))).to.equal('STATE_CORRUPT');
+    expect(variant((p) => void (p[langAt + 1] = 0x20))).to.equal('STATE_CORRUPT');
+    // A duplicate manifest, sealed by hand (seal itself would write it).
+    const twice = payloadOf({ ...state(1n), counter: (counter += 1n), records: [one.records[0]!, one.records[0]!] });
+    expect(codeOf(() => writer.open(writer.sealPayload((counter += 1n), twice)))).to.equal('STATE_CORRUPT');
+    // Sealing refuses what it could not read back.
+    expect(codeOf(() => writer.seal({ ...one, counter: (counter += 1n), records: [{ manifestHash: one.records[0]!.manifestHash, result: { ...scored, language: 'not a tag' } }] }))).to.equal('STATE_CORRUPT');
+    expect(codeOf(() => writer.seal({ ...one, counter: (counter += 1n), records: [{ manifestHash: one.records[0]!.manifestHash, result: { ...scored, score: 10_001 } }] }))).to.equal('STATE_CORRUPT');
   });
 
   it('refuses a ledger section with a duplicate key, an empty key or a value past the end as STATE_CORRUPT', async () => {

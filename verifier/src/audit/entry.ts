@@ -3,8 +3,12 @@
 // a contract can recompute it; a head is signed as EIP-712 typed data.
 import { encodeAbiParameters, keccak256, type Address, type Hex, type TypedDataDomain } from 'viem';
 
-/** What the enclave logs; the order is part of the format (the kind is hashed as its index). */
-export const AUDIT_KINDS = ['key-release', 'proof', 'job-start', 'release', 'receipt'] as const;
+/**
+ * What the enclave logs; the order is part of the format (the kind is hashed as its index), so a
+ * new kind goes at the end. 'proof-reissue': a recorded result signed again for a host that lost
+ * the first reply (same scores, this boot's key, a fresh deadline).
+ */
+export const AUDIT_KINDS = ['key-release', 'proof', 'job-start', 'release', 'receipt', 'proof-reissue'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`;
