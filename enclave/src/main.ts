@@ -18,6 +18,7 @@ import { defaultSileroModelPath, SileroVad } from './audio/vad.ts';
 import { auditDomain } from '@audata/verifier/audit';
 import { createPublicClient, http } from 'viem';
 import { ChainPolicySource } from './jobs/policy-source.ts';
+import { anchorSourceFromEnv } from './audit/anchor-source.ts';
 // Imported for its side effect in a job model's child process (AUDATA_ORT_PROCESS=1, see model-runner.ts).
 import './jobs/ort-process.ts';
 
@@ -62,11 +63,14 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const vad = await SileroVad.load({ modelPath: env.AUDATA_VAD_MODEL ?? defaultSileroModelPath(), intraOpNumThreads: 1 });
   // The index is restored from the sealed state the host hands in at boot.
   const fingerprints = new FingerprintIndexSlot();
+  // The latest anchored state, read from the chain at boot: an older state from the host is refused.
+  const anchors = anchorSourceFromEnv(env);
   const scorer = createPipelineScorer({ vad, index: fingerprints });
   const runtime = createEnclaveRuntime({
     nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
     onWarning: (message) => console.warn(`enclave: warning: ${message}`),
     audit: { domain: auditDomain(config.chainId), signEvery: 16 },
+    ...(anchors === undefined ? {} : { stateAnchor: (datasetKey: `0x${string}`) => anchors.latest(datasetKey) }),
     ...(config.jobs === undefined ? {} : { jobs: jobsParams(config.jobs, config.registry, config.chainId) }),
   });
   const server = createChannelServer({

@@ -250,6 +250,18 @@ export interface SealedStateRefJson {
   bytes: number;
 }
 
+/**
+ * The enclave's latest sealed state and where its audit log stood in it, as AuditAnchor's
+ * EIP-712 StateAnchor (wire/src/eip712.ts) in JSON: counters decimal strings, hashes hex.
+ */
+export interface StateAnchorJson {
+  datasetKey: Hex;
+  stateCounter: string;
+  stateSha256: Hex;
+  auditEntries: string;
+  auditHead: Hex;
+}
+
 /** Request bodies by type (the `type` field is the key). */
 export interface ChannelRequests {
   /**
@@ -271,6 +283,8 @@ export interface ChannelRequests {
   'contribution.reissue': { header: EnvelopeHeaderJson };
   /** The latest sealed state again (binary reply), e.g. when a reply carrying it was lost. */
   state: Record<string, never>;
+  /** The latest sealed state's anchor, signed for AuditAnchor at `contract` on this chain; the host submits it. */
+  'state.anchor': { contract: Address };
   /**
    * Buyer jobs (enclave/src/jobs/job-requests.ts). The submission's JSON (with its base64
    * model, larger than the JSON part allows) is the binary attachment, as the host received it.
@@ -305,6 +319,7 @@ export interface ChannelResponses {
   /** The recorded result as a proof; `state` records the re-issue (the audit log moved). */
   'contribution.reissue': { manifestHash: Hex; contributor: Address; fileId: Hex; proof: ProofJson; signature: Hex; state: SealedStateRefJson };
   state: { state: SealedStateRefJson };
+  'state.anchor': { anchor: StateAnchorJson; signature: Hex };
   'job.submit': JobStatusJson;
   'job.status': JobStatusJson;
   /**
@@ -317,7 +332,7 @@ export interface ChannelResponses {
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -350,6 +365,7 @@ const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string
 const epsilon: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'is not a finite number >= 0');
 const jobStatus = { jobId: bytes32, kind: oneOf(['features', 'gradients', 'aggregates']), status: oneOf(['running', 'finished']), files: int(0, Number.MAX_SAFE_INTEGER), steps: int(0, Number.MAX_SAFE_INTEGER) };
 const stateRef = object({ counter: decimal, sha256: bytes32, bytes: int(0, DEFAULT_MAX_FRAME_BYTES) });
+const stateAnchor = object({ datasetKey: bytes32, stateCounter: decimal, stateSha256: bytes32, auditEntries: decimal, auditHead: bytes32 });
 const envelopeHeader: Check = (v) => {
   const parsed = parseEnvelopeHeader(v);
   return parsed.ok ? undefined : `.${parsed.problem.field} ${parsed.problem.problem}`;
@@ -363,6 +379,7 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.finish': { session: SESSION },
   'contribution.reissue': { header: envelopeHeader },
   state: {},
+  'state.anchor': { contract: address },
   'job.submit': {},
   'job.status': { jobId: bytes32 },
   'job.result': { jobId: bytes32 },
@@ -377,6 +394,7 @@ const responseSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)), state: optional(stateRef) },
   'contribution.reissue': { manifestHash: bytes32, contributor: address, fileId: bytes32, proof, signature: hex(65, 65), state: stateRef },
   state: { state: stateRef },
+  'state.anchor': { anchor: stateAnchor, signature: hex(65, 65) },
   'job.submit': jobStatus,
   'job.status': jobStatus,
   'job.result': { epsilonSpent: epsilon, state: optional(stateRef) },

@@ -17,6 +17,7 @@ const handlers: ChannelHandlers = {
   'contribution.finish': async () => ({ body: { manifestHash: b32, contributor: signer, fileId: b32, audioBytes: -1 } }),
   'contribution.reissue': async () => { throw new AudataError('ENCLAVE_CONTRIBUTION_NOT_FINISHED', 'not finished'); },
   state: async () => ({ body: { state: { counter: '1', sha256: b32, bytes: 3 } }, binary: new Uint8Array([1, 2, 3]) }),
+  'state.anchor': async () => ({ body: { anchor: { datasetKey: b32, stateCounter: '1', stateSha256: b32, auditEntries: '0', auditHead: `0x${'00'.repeat(32)}` }, signature: `0x${'22'.repeat(65)}` } }),
   'job.submit': async () => { throw new AudataError('JOB_UNPAID', 'not paid'); },
   'job.status': async (body) => ({ body: { jobId: body.jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 } }),
   'job.result': async () => ({ body: { epsilonSpent: 0 }, binary: new Uint8Array([9]) }),

@@ -85,7 +85,7 @@ export interface EnclaveRuntimeParams {
    * The latest state anchor from a source the host cannot rewrite (read by the enclave itself).
    * Without one, a restored state is checked only against this boot, and onWarning says so.
    */
-  stateAnchor?: () => Promise<StateAnchor | undefined>;
+  stateAnchor?: (datasetKey: Hex) => Promise<StateAnchor | undefined>;
   /** Keep an audit log (key release at boot, each proof) whose chain continues across restarts. */
   audit?: { domain: TypedDataDomain; signEvery: number; onEntry?: (entry: AuditEntry) => void; onHead?: (head: SignedAuditHead) => void };
   /** Told about accepted-but-weaker conditions; never given keys, state or audio. */
@@ -123,6 +123,8 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   let sealer: StateSealer | undefined;
   let counter = 0n;
   let latest: SealedState | undefined;
+  // Where the audit log stood in `latest`: a state anchor names both, as sealed together.
+  let latestAudit: AuditResume = EMPTY_AUDIT;
   let audit: AuditLog | undefined;
   // Restored parts this runtime has no live object for are carried through unchanged.
   let carriedIndex: Uint8Array = new Uint8Array(0);
@@ -146,7 +148,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       counter,
       fingerprintIndex: params.fingerprints?.serialize() ?? carriedIndex,
       records: [...records.values()],
-      audit: audit?.position() ?? carriedAudit,
+      audit: (latestAudit = audit?.position() ?? carriedAudit),
       ledgers: [...ledgerStore.entries],
     });
     return { ref: stateRef(latest), bytes: latest.bytes };
@@ -197,7 +199,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         const stateSealer = await StateSealer.create({ datasetSecretKey: keys.secretKey, datasetPublicKey: keys.publicKey, randomBytes: random });
         const restored = binary.length === 0 ? undefined : stateSealer.open(binary);
         const given = restored === undefined ? undefined : { counter: restored.counter, sha256: sha256Hex(binary) };
-        const anchor = await params.stateAnchor?.();
+        const anchor = await params.stateAnchor?.(bytesToHex(keys.publicKey));
         if (anchor !== undefined) checkAgainstAnchor(given, anchor);
         else {
           params.onWarning?.(
@@ -413,6 +415,16 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       return { body: { state: stateRef(latest) }, binary: latest.bytes };
     },
 
+    // Signs what was sealed, for whichever AuditAnchor the host submits to: the facts are the
+    // same on any contract, and the domain binds the signature to that one.
+    async 'state.anchor'(body) {
+      const keys = booted('state.anchor');
+      if (latest === undefined) throw new NotBootedError('state.anchor');
+      const anchor = { datasetKey: bytesToHex(keys.publicKey), stateCounter: latest.counter, stateSha256: latest.sha256, auditEntries: BigInt(latestAudit.entries), auditHead: latestAudit.head };
+      const signature = await signer.signStateAnchor({ chainId: params.chainId, contract: body.contract }, anchor);
+      return { body: { anchor: { ...anchor, stateCounter: anchor.stateCounter.toString(), auditEntries: anchor.auditEntries.toString() }, signature } };
+    },
+
     async 'job.submit'(_body, binary) {
       return { body: await jobsOf('job.submit').submit(jsonAttachment('job.submit', binary)) };
     },
@@ -427,8 +439,8 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       const { sealed, epsilonSpent } = await jobsOf('job.step').step(body.jobId, jsonAttachment('job.step', binary));
       return withState({ epsilonSpent }, sealed);
     },
-    async 'job.finish'(body) {
-      const answer = await jobsOf('job.finish').finish(body.jobId);
+    async 'job.finish'(body, binary) {
+      const answer = await jobsOf('job.finish').finish(body.jobId, jsonAttachment('job.finish', binary));
       return { body: {}, binary: new TextEncoder().encode(JSON.stringify(answer)) };
     },
   };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { recoverTypedDataAddress, toHex, zeroAddress, type Hex } from 'viem';
-import { escrowDomain, proofTypes, receiptTypes, registryDomain, type ContributionProof, type JobReceipt } from '@audata/wire';
+import { anchorDomain, escrowDomain, proofTypes, receiptTypes, registryDomain, stateAnchorTypes, type ContributionProof, type JobReceipt, type StateAnchorMessage } from '@audata/wire';
 import { createEnclaveSigner } from './enclave-signer.ts';
 
 const b32 = (n: number): Hex => toHex(n, { size: 32 });
@@ -28,6 +28,17 @@ describe('enclave signer', () => {
     const signature = await signer.signReceipt(target, receipt);
     const recovered = await recoverTypedDataAddress({ domain: escrowDomain(target.chainId, target.contract), types: receiptTypes, primaryType: 'JobReceipt', message: receipt, signature });
     expect(recovered).to.equal(signer.address);
+  });
+
+  it('signs state anchors that recover to its address under the anchor domain, and only there', async () => {
+    const signer = createEnclaveSigner();
+    const anchor: StateAnchorMessage = { datasetKey: b32(11), stateCounter: 7n, stateSha256: b32(12), auditEntries: 30n, auditHead: b32(13) };
+    const signature = await signer.signStateAnchor(target, anchor);
+    const recover = (domain: ReturnType<typeof anchorDomain>, message = anchor) =>
+      recoverTypedDataAddress({ domain, types: stateAnchorTypes, primaryType: 'StateAnchor', message, signature });
+    expect(await recover(anchorDomain(target.chainId, target.contract))).to.equal(signer.address);
+    expect(await recover(anchorDomain(1, target.contract))).to.not.equal(signer.address);
+    expect(await recover(anchorDomain(target.chainId, target.contract), { ...anchor, stateCounter: 6n })).to.not.equal(signer.address);
   });
 
   it('draws a fresh key per boot from the randomness it is given', () => {

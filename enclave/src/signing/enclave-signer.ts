@@ -1,11 +1,11 @@
-// The enclave's per-boot secp256k1 signing key: it signs contribution proofs and job receipts
-// as EIP-712 typed data (domains from wire/src/eip712.ts), so contracts can ecrecover them.
+// The enclave's per-boot secp256k1 signing key: it signs contribution proofs, job receipts and
+// state anchors as EIP-712 typed data (domains from wire/src/eip712.ts), so contracts can ecrecover them.
 // The key is drawn from randomness passed in and never leaves this object.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { bytesToHex, type Address, type Hex, type TypedDataDomain } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { auditHeadTypes } from '@audata/verifier/audit';
-import { AudataError, escrowDomain, proofTypes, receiptTypes, registryDomain, type ContributionProof, type JobReceipt } from '@audata/wire';
+import { AudataError, anchorDomain, escrowDomain, proofTypes, receiptTypes, registryDomain, stateAnchorTypes, type ContributionProof, type JobReceipt, type StateAnchorMessage } from '@audata/wire';
 
 export class SigningKeyError extends AudataError {
   override name = 'SigningKeyError' as const;
@@ -27,6 +27,8 @@ export interface EnclaveSigner {
   signReceipt(target: SigningTarget, receipt: JobReceipt): Promise<Hex>;
   /** Signs an audit log head (verifier/src/audit), and nothing else, for the log's anchors. */
   signAuditHead(domain: TypedDataDomain, message: { head: Hex; seq: bigint }): Promise<Hex>;
+  /** Signs the latest sealed state and audit head for AuditAnchor (contracts/solidity/AuditAnchor.sol). */
+  signStateAnchor(target: SigningTarget, anchor: StateAnchorMessage): Promise<Hex>;
 }
 
 /** A fresh key per boot: a restart invalidates nothing but the old registration. */
@@ -53,5 +55,7 @@ export function createEnclaveSigner(randomBytes: (length: number) => Uint8Array 
     signReceipt: (target, receipt) =>
       signer.signTypedData({ domain: escrowDomain(target.chainId, target.contract), types: receiptTypes, primaryType: 'JobReceipt', message: receipt }),
     signAuditHead: (domain, message) => signer.signTypedData({ domain, types: auditHeadTypes, primaryType: 'AuditHead', message }),
+    signStateAnchor: (target, anchor) =>
+      signer.signTypedData({ domain: anchorDomain(target.chainId, target.contract), types: stateAnchorTypes, primaryType: 'StateAnchor', message: anchor }),
   };
 }

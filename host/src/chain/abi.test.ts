@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { toFunctionSignature, toEventSignature, type Abi, type AbiFunction, type AbiEvent } from 'viem';
 import * as generated from '../../../contracts/src/generated/abi.ts';
-import { accessPolicyRegistryAbi, contributionRegistryAbi, enclaveRegistryAbi } from './abi.ts';
+import { accessPolicyRegistryAbi, auditAnchorAbi, contributionRegistryAbi, enclaveRegistryAbi } from './abi.ts';
 
 function signatures(abi: Abi): Set<string> {
   return new Set(
@@ -14,6 +14,7 @@ describe('host chain ABI slices', () => {
     ['EnclaveRegistry', enclaveRegistryAbi, generated.enclaveRegistryAbi],
     ['ContributionRegistry', contributionRegistryAbi, generated.contributionRegistryAbi],
     ['AccessPolicyRegistry', accessPolicyRegistryAbi, generated.accessPolicyRegistryAbi],
+    ['AuditAnchor', auditAnchorAbi, generated.auditAnchorAbi],
   ] as const) {
     it(`matches the generated ${name} ABI`, () => {
       const known = signatures(full as Abi);

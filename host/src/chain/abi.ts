@@ -42,5 +42,19 @@ export const accessPolicyRegistryAbi = parseAbi([
   'error AccessPolicyRegistryUnknownPolicy(uint256 policyId)',
 ]);
 
+const stateAnchorTuple = '(bytes32 datasetKey, uint64 stateCounter, bytes32 stateSha256, uint64 auditEntries, bytes32 auditHead)';
+
+export const auditAnchorAbi = parseAbi([
+  'struct Anchor { bytes32 stateSha256; bytes32 auditHead; uint64 stateCounter; uint64 auditEntries; uint64 anchoredAt; }',
+  `function anchorState(${stateAnchorTuple} anchor, bytes signature)`,
+  'function latest(bytes32 datasetKey) view returns (Anchor)',
+  'event StateAnchored(bytes32 indexed datasetKey, address indexed signer, uint64 stateCounter, bytes32 stateSha256, uint64 auditEntries, bytes32 auditHead)',
+  'error AuditAnchorInvalidSignature()',
+  'error AuditAnchorInactiveSigner(address signer)',
+  'error AuditAnchorStaleState(bytes32 datasetKey, uint64 latest, uint64 received)',
+  'error AuditAnchorAuditRegressed(bytes32 datasetKey, uint64 latest, uint64 received)',
+  'error AuditAnchorInvalidAnchor()',
+]);
+
 /** EnclaveRegistry's MeasurementStatus enum. */
 export const MeasurementStatus = { None: 0, Approved: 1, Revoked: 2 } as const;

@@ -1,5 +1,5 @@
 // The host's hand on the chain (viem): registers the running enclave's signer for the approved
-// measurement, submits proofs at most once with retries, and reads policies. It holds only the
+// measurement, submits proofs at most once with retries, anchors the enclave's signed state, and reads policies. It holds only the
 // operator key, which can register signers and pay gas; it cannot make a proof valid.
 import type { StoredPolicy } from '@audata/wire';
 import { createHash } from 'node:crypto';
@@ -21,9 +21,9 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { verifyAttestation } from '@audata/verifier';
-import { decodeAttestationBinding, proofTypes } from '@audata/wire';
+import { decodeAttestationBinding, proofTypes, type ContributionProof, type StateAnchorMessage } from '@audata/wire';
 import type { AttestationResult, ChainWriter, SignedProof } from '../deps.ts';
-import { accessPolicyRegistryAbi, contributionRegistryAbi, enclaveRegistryAbi, MeasurementStatus } from './abi.ts';
+import { accessPolicyRegistryAbi, auditAnchorAbi, contributionRegistryAbi, enclaveRegistryAbi, MeasurementStatus } from './abi.ts';
 import { ChainRejectedError, ChainUnavailableError, MeasurementMismatchError, MeasurementNotApprovedError, SignerConflictError } from './errors.ts';
 
 export interface ChainWriterParams {
@@ -33,6 +33,8 @@ export interface ChainWriterParams {
   enclaveRegistry: Address;
   contributionRegistry: Address;
   accessPolicyRegistry?: Address;
+  /** AuditAnchor, where the enclave's signed state anchors go. */
+  auditAnchor?: Address;
   /** The approved measurement this host runs (EnclaveRegistry id). */
   measurementId: Hex;
   /** Root the enclave's documents chain to; default the AWS Nitro root. A dev root only with the simulated NSM. */
@@ -93,7 +95,7 @@ export class ViemChainWriter implements ChainWriter {
     return found === undefined ? undefined : { txHash: found.txHash };
   }
 
-  async #findProof(fileId: Hex): Promise<{ txHash: Hex; proofHash: Hex } | undefined> {
+  async #findProof(fileId: Hex): Promise<{ txHash: Hex; proofHash: Hex; proof: ContributionProof } | undefined> {
     const record = await this.publicClient.readContract({ address: this.#p.contributionRegistry, abi: contributionRegistryAbi, functionName: 'fileRecord', args: [fileId] });
     if (record.recordedAt === 0n) return undefined;
     const logs = await this.publicClient.getContractEvents({
@@ -105,13 +107,15 @@ export class ViemChainWriter implements ChainWriter {
       toBlock: 'latest',
     });
     const txHash = logs[0]?.transactionHash;
-    if (txHash === undefined || txHash === null) throw new Error(`file ${fileId} is recorded but its ProofRecorded event was not found`);
-    return { txHash, proofHash: record.proofHash };
+    const proof = logs[0]?.args.proof;
+    if (txHash === undefined || txHash === null || proof === undefined) throw new Error(`file ${fileId} is recorded but its ProofRecorded event was not found`);
+    return { txHash, proofHash: record.proofHash, proof };
   }
 
   /**
    * Records the proof once. A retry first looks for the transaction it already sent and for a
-   * record on chain, so a proof is never sent twice; an identical proof already on chain is success.
+   * record on chain, so a proof is never sent twice; an identical proof already on chain is
+   * success, and so is one with the same result under another deadline and signature.
    */
   async submitProof(signed: SignedProof): Promise<{ txHash: Hex }> {
     const { proof, signature } = signed;
@@ -139,6 +143,12 @@ export class ViemChainWriter implements ChainWriter {
         }));
       } catch (error) {
         const reason = revertReason(error);
+        // The enclave signs a recorded result again (fresh deadline, this boot's key) for a host
+        // that lost its reply; if the first one landed, the file is recorded with this result.
+        if (reason === 'ContributionRegistryConflictingProof') {
+          const recorded = await this.#findProof(proof.fileId);
+          if (recorded !== undefined && sameResult(recorded.proof, proof)) return { txHash: recorded.txHash };
+        }
         if (reason !== undefined) throw new ChainRejectedError('submitting a proof', reason, error);
         throw error;
       }
@@ -154,7 +164,7 @@ export class ViemChainWriter implements ChainWriter {
       if (receipt.status !== 'success') {
         // Someone recorded it between our simulation and our transaction: identical is success.
         const after = await this.#findProof(proof.fileId);
-        if (after !== undefined && after.proofHash === ours) return { txHash: after.txHash };
+        if (after !== undefined && (after.proofHash === ours || sameResult(after.proof, proof))) return { txHash: after.txHash };
         throw new ChainRejectedError('submitting a proof', `transaction ${hash} reverted`);
       }
       return { txHash: hash };
@@ -226,6 +236,37 @@ export class ViemChainWriter implements ChainWriter {
     });
   }
 
+  /**
+   * Submits a state anchor the enclave signed. An anchor the chain already holds (a retry after a
+   * lost reply) is success; one the chain has passed (a later state anchored meanwhile) is
+   * reported as superseded rather than sent to revert.
+   */
+  async submitAnchor(anchor: StateAnchorMessage, signature: Hex): Promise<{ txHash: Hex } | { superseded: true }> {
+    const address = this.#p.auditAnchor;
+    if (address === undefined) throw new ChainRejectedError('anchoring the enclave state', 'no AuditAnchor address is configured');
+    return withRetries('anchoring the enclave state', this.#p, async () => {
+      const latest = await this.publicClient.readContract({ address, abi: auditAnchorAbi, functionName: 'latest', args: [anchor.datasetKey] });
+      if (latest.stateCounter >= anchor.stateCounter) {
+        if (latest.stateCounter === anchor.stateCounter && latest.stateSha256 !== anchor.stateSha256.toLowerCase()) {
+          throw new ChainRejectedError('anchoring the enclave state', `state ${anchor.stateCounter} is anchored with SHA-256 ${latest.stateSha256}, not ${anchor.stateSha256}`);
+        }
+        return { superseded: true } as const;
+      }
+      let request;
+      try {
+        ({ request } = await this.publicClient.simulateContract({ account: this.walletClient.account, address, abi: auditAnchorAbi, functionName: 'anchorState', args: [anchor, signature] }));
+      } catch (error) {
+        const reason = revertReason(error);
+        if (reason !== undefined) throw new ChainRejectedError('anchoring the enclave state', reason, error);
+        throw error;
+      }
+      const hash = await this.walletClient.writeContract(request);
+      const receipt = await this.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
+      if (receipt.status !== 'success') throw new ChainRejectedError('anchoring the enclave state', `transaction ${hash} reverted`);
+      return { txHash: hash };
+    });
+  }
+
   /** A policy as AccessPolicyRegistry holds it (the enclave reads the same before any job). */
   async readPolicy(policyId: bigint): Promise<Policy & { active: boolean }> {
     const address = this.#p.accessPolicyRegistry;
@@ -244,6 +285,16 @@ export class ViemChainWriter implements ChainWriter {
       }
     });
   }
+}
+
+/** The same verdict on the same file: every field but the deadline (the signer is not in the proof). */
+export function sameResult(a: ContributionProof, b: ContributionProof): boolean {
+  const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  return (
+    same(a.fileId, b.fileId) && same(a.contributor, b.contributor) && same(a.manifestHash, b.manifestHash) && same(a.pipelineVersion, b.pipelineVersion) &&
+    same(a.detailsHash, b.detailsHash) && a.valid === b.valid && a.score === b.score && a.authenticity === b.authenticity && a.ownership === b.ownership &&
+    a.quality === b.quality && a.uniqueness === b.uniqueness
+  );
 }
 
 /** Retries what fails for lack of a node, with doubling backoff; typed refusals pass straight through. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChannelAddress } from '@audata/wire';
 import { manifestDomain } from '@audata/wire';
+import { StateAnchorer, type AnchorCadence } from '../chain/anchorer.ts';
 import { ViemChainWriter, type ChainWriterParams } from '../chain/chain-writer.ts';
 import type { HostConfig } from '../config.ts';
 import { ChannelEnclaveClient, sealedKeyStore, type BootInfo } from '../enclave-client.ts';
@@ -29,6 +30,8 @@ export interface ServiceParams {
   pieceBytes?: number;
   /** How often an idle worker looks at the queue (default 100 ms). */
   idleMs?: number;
+  /** With chain.auditAnchor: when the enclave's state is anchored (host/src/chain/anchorer.ts). */
+  anchorCadence?: AnchorCadence;
 }
 
 export interface Service {
@@ -47,6 +50,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
   });
   let host: (Host & { listening: Listening }) | undefined;
   let worker: ScoringWorker | undefined;
+  let anchorer: StateAnchorer | undefined;
   const enclave = new ChannelEnclaveClient({
     address: params.enclaveAddress,
     ...(params.pieceBytes === undefined ? {} : { pieceBytes: params.pieceBytes }),
@@ -61,7 +65,9 @@ export async function startService(params: ServiceParams): Promise<Service> {
       bootAttachment: () => (host === undefined ? new Uint8Array(0) : stateStore(host).bootAttachment()),
       save: (ref, blob) => {
         if (host === undefined) throw new Error('the host store is not open yet');
-        return stateStore(host).save(ref, blob);
+        const saved = stateStore(host).save(ref, blob);
+        anchorer?.noteState(BigInt(ref.counter));
+        return saved;
       },
     },
     onBoot: async (boot, attest) => {
@@ -103,6 +109,19 @@ export async function startService(params: ServiceParams): Promise<Service> {
     ...(params.onStep === undefined ? {} : { onStep: params.onStep }),
   });
   worker.start();
+  const auditAnchor = params.chain.auditAnchor;
+  if (auditAnchor !== undefined && params.anchorCadence !== undefined) {
+    anchorer = new StateAnchorer({
+      cadence: params.anchorCadence,
+      requestAnchor: () => enclave.stateAnchor(auditAnchor),
+      submit: (anchor, signature) => chain.submitAnchor(anchor, signature),
+      onAnchored: (anchor, txHash) => logger.info('state.anchored', { counter: anchor.stateCounter.toString(), auditEntries: anchor.auditEntries.toString(), txHash }),
+      onError: (error) => logger.warn('state.anchor_failed', { code: (error as { code?: string }).code ?? 'INTERNAL' }),
+    });
+    anchorer.start();
+    // The boot's own state (stored before the anchorer existed) is due like any other.
+    anchorer.noteState(stateStore(host).latest()?.counter ?? 0n);
+  }
   const started = host;
   const running = worker;
   return {
@@ -111,6 +130,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     chain,
     worker: running,
     async close() {
+      await anchorer?.stop();
       await running.stop();
       enclave.close();
       await closeHost(started);
