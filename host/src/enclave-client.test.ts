@@ -8,7 +8,7 @@ import { keccak256, toHex, hexToBytes, recoverTypedDataAddress, type Hex } from 
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { verifyAttestation } from '@audata/verifier';
 import { createDevCa } from '@audata/verifier/dev';
-import { decodeAttestationBinding, proofTypes, registryDomain, type SealedDatasetKeyJson } from '@audata/wire';
+import { AudataError, decodeAttestationBinding, proofTypes, registryDomain, type SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../client/src/envelope/seal.ts';
 import { createChannelServer, type ChannelHandlers } from '../../enclave/src/channel/server.ts';
 import { createDevKmsServer } from '../../enclave/src/kms/dev-kms-server.ts';
@@ -141,6 +141,55 @@ describe('ChannelEnclaveClient (in-process enclave runtime, simulated NSM, dev K
     expect(attachments).to.have.length(2);
     expect(attachments[0]).to.equal(0);
     expect(attachments[1]).to.be.greaterThan(0);
+    client.close();
+  });
+
+  it('completes a file whose proof it lost: the enclave refuses the replay, and its recorded result comes back signed again, unread ciphertext and all', async () => {
+    await startEnclave();
+    const saved: { counter: string; blob: Uint8Array }[] = [];
+    const states = { bootAttachment: () => saved.at(-1)?.blob ?? new Uint8Array(0), save: (ref: { counter: string }, blob: Uint8Array) => void saved.push({ counter: ref.counter, blob: blob.slice() }) };
+    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: memoryKeys(), states, connectBackoffMs: 20 });
+    const boot = await client.ready();
+    const request = await upload(boot.datasetKey);
+    const lost = await client.score(request);
+    // The host stopped before keeping that proof; the enclave restarts from the state it did keep.
+    await stopEnclave();
+    await startEnclave();
+    // The dead connection is noticed (the worker retries the same way) and the new enclave booted.
+    await client.attest(new Uint8Array(32));
+    let read = false;
+    const again = { ...request, ciphertext: new Readable({ read() { read = true; this.push(null); } }) };
+    const before = saved.length;
+    const signed = await client.score(again);
+    expect(read).to.equal(false);
+    expect(again.ciphertext.destroyed).to.equal(true);
+    const { deadline: _a, ...scores } = signed.proof;
+    const { deadline: _b, ...lostScores } = lost.proof;
+    expect(scores).to.deep.equal(lostScores);
+    const signer = await recoverTypedDataAddress({ domain: registryDomain(chainId, registry), types: proofTypes, primaryType: 'ContributionProof', message: signed.proof, signature: signed.signature });
+    expect(signer).to.equal(client.boot!.signer);
+    expect(signer).to.not.equal(boot.signer);
+    // The re-issue moved the audit log; its state was kept.
+    expect(saved.length).to.equal(before + 1);
+    expect(BigInt(saved.at(-1)!.counter) > BigInt(saved.at(-2)!.counter)).to.equal(true);
+    client.close();
+  });
+
+  it('refuses a re-issued proof for another file as HOST_ENCLAVE_REPLY_MISMATCH', async () => {
+    await startEnclave(lengthScorer, {
+      'contribution.begin': async () => { throw new AudataError('ENVELOPE_REPLAYED', 'seen'); },
+      'contribution.reissue': async (body) => ({
+        body: {
+          manifestHash: keccak256('0x01'), contributor: body.header.contributor, fileId: keccak256('0x02'), signature: `0x${'11'.repeat(65)}`,
+          proof: { fileId: keccak256('0x02'), contributor: body.header.contributor, manifestHash: keccak256('0x01'), valid: true, score: 1, authenticity: 1, ownership: 1, quality: 1, uniqueness: 1, pipelineVersion: keccak256('0x03'), detailsHash: keccak256('0x04'), deadline: '1' },
+          state: { counter: '5', sha256: keccak256('0x05'), bytes: 0 },
+        },
+        binary: new Uint8Array(0),
+      }),
+    });
+    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: memoryKeys() });
+    const boot = await client.ready();
+    expect(await code(client.score(await upload(boot.datasetKey)))).to.equal('HOST_ENCLAVE_REPLY_MISMATCH');
     client.close();
   });
 

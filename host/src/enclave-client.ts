@@ -1,7 +1,8 @@
 // The host's EnclaveClient over the wire channel (wire/src/channel-client.ts): boots the enclave
 // with the dataset key the host keeps wrapped, relays attestation requests and streams stored
-// contributions in pieces. It reconnects after the enclave restarts, boots it again and tells
-// the integration, which registers the new signer on chain.
+// contributions in pieces (or, for a file the enclave finished but whose proof the host never
+// kept, asks for the recorded result signed again). It reconnects after the enclave restarts,
+// boots it again and tells the integration, which registers the new signer on chain.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { toHex, type Address, type Hex } from 'viem';
@@ -14,6 +15,7 @@ import {
   type ChannelClient,
   type ChannelResponses,
   type ContributionProof,
+  type EnvelopeHeaderJson,
   type SealedDatasetKeyJson,
   type SealedStateRefJson,
   type JobStatusJson,
@@ -151,7 +153,15 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
       ciphertextLength: length,
     });
     return this.#request(async (channel) => {
-      const { body: begun } = await channel.request('contribution.begin', { header });
+      let begun: ChannelResponses['contribution.begin'];
+      try {
+        ({ body: begun } = await channel.request('contribution.begin', { header }));
+      } catch (error) {
+        // Finished by the enclave before, but the reply with its proof never reached the queue
+        // (the host stopped first): the recorded result, signed again, completes the file.
+        if (isAudataError(error) && error.code === 'ENVELOPE_REPLAYED') return this.#reissue(channel, header, request.fileId);
+        throw error;
+      }
       for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
         await channel.request('contribution.chunk', { session: begun.session }, piece);
       }
@@ -163,6 +173,15 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
       const proof: ContributionProof = { ...body.proof, deadline: BigInt(body.proof.deadline) };
       return { proof, signature: body.signature };
     });
+  }
+
+  async #reissue(channel: ChannelClient, header: EnvelopeHeaderJson, fileId: Hex): Promise<SignedProof> {
+    const { body, binary } = await channel.request('contribution.reissue', { header });
+    // The re-issue moved the audit log: its state is kept before the proof is used, as after finish.
+    await this.#p.states?.save(body.state, binary);
+    if (body.fileId.toLowerCase() !== fileId.toLowerCase()) throw new EnclaveReplyMismatchError('fileId', fileId, body.fileId);
+    if (body.proof.fileId.toLowerCase() !== fileId.toLowerCase()) throw new EnclaveReplyMismatchError('proof.fileId', fileId, body.proof.fileId);
+    return { proof: { ...body.proof, deadline: BigInt(body.proof.deadline) }, signature: body.signature };
   }
 
   async submit(body: Uint8Array): Promise<JobStatusJson> {
@@ -183,8 +202,8 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     return { sealed: await this.#keepState(reply), epsilonSpent: reply.body.epsilonSpent };
   }
 
-  async finish(jobId: Hex): Promise<Uint8Array> {
-    return (await this.#request((c) => c.request('job.finish', { jobId }))).binary.slice();
+  async finish(jobId: Hex, body: Uint8Array): Promise<Uint8Array> {
+    return (await this.#request((c) => c.request('job.finish', { jobId }, body))).binary.slice();
   }
 
   /** The enclave's latest sealed state and audit head, signed for AuditAnchor at `contract`. */

@@ -6,7 +6,7 @@ import { BindingPurpose, encodeAttestationBinding, type ContributionProof } from
 import { enclaveRegistryAbi as fullEnclaveRegistryAbi } from '../../../contracts/src/generated/abi.ts';
 import { startAudata, testKey, type AudataFixture } from '../../../contracts/src/testing/fixture.ts';
 import { createSimulatedNsm } from '../../../enclave/src/nsm/simulated-nsm.ts';
-import { ViemChainWriter, type ChainWriterParams } from './chain-writer.ts';
+import { sameResult, ViemChainWriter, type ChainWriterParams } from './chain-writer.ts';
 import { contributionRegistryAbi } from './abi.ts';
 
 const code = (p: Promise<unknown>) => p.then(() => 'none', (e: { code?: string }) => e.code ?? String(e));
@@ -93,6 +93,24 @@ describe('ViemChainWriter (real anvil)', function () {
     expect(await code(writer.submitProof({ proof: conflicting, signature: await f.signProof(conflicting) }))).to.equal('HOST_CHAIN_REJECTED');
     const forged = { ...proof, fileId: keccak256(toHex('forged')) };
     expect(await code(writer.submitProof({ proof: forged, signature: await f.signProof(forged, { signer: testKey('not an enclave') }) }))).to.equal('HOST_CHAIN_REJECTED');
+  });
+
+  it('takes the same result re-signed (another deadline, another signature) as recorded, and still refuses another result', async () => {
+    const writer = await ViemChainWriter.connect(params({ operatorKey }));
+    const proof: ContributionProof = await f.proof({ fileId: keccak256(toHex('re-signed file')) });
+    const first = await writer.submitProof({ proof, signature: await f.signProof(proof) });
+    // What the enclave answers contribution.reissue with after the host lost the first reply.
+    const reissued = { ...proof, deadline: proof.deadline + 60n };
+    const again = await writer.submitProof({ proof: reissued, signature: await f.signProof(reissued) });
+    expect(again.txHash).to.equal(first.txHash);
+    const events = await writer.publicClient.getContractEvents({ address: f.addresses.contributionRegistry, abi: contributionRegistryAbi, eventName: 'ProofRecorded', args: { fileId: proof.fileId }, fromBlock: 0n });
+    expect(events).to.have.length(1);
+    const other = { ...reissued, uniqueness: 0 };
+    expect(await code(writer.submitProof({ proof: other, signature: await f.signProof(other) }))).to.equal('HOST_CHAIN_REJECTED');
+    expect(sameResult(proof, reissued)).to.equal(true);
+    expect(sameResult(proof, { ...reissued, contributor: reissued.contributor.toLowerCase() as Hex })).to.equal(true);
+    expect(sameResult(proof, other)).to.equal(false);
+    expect(sameResult(proof, { ...reissued, detailsHash: keccak256(toHex('other details')) })).to.equal(false);
   });
 
   it('reads policies, and reports an unreachable node after its retries', async () => {
