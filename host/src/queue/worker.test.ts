@@ -98,6 +98,20 @@ describe('processNext (scoring worker)', () => {
     expect(chain.rewards).to.equal(0);
   });
 
+  it('retries a file another session is still opening, and fails one whose result the enclave never recorded', async () => {
+    const file = await upload();
+    let calls = 0;
+    const busy = async (request: ScoreRequest) => {
+      calls += 1;
+      if (calls === 1) throw new AudataError('ENCLAVE_CONTRIBUTION_NOT_FINISHED', 'still being opened');
+      if (calls === 2) throw new AudataError('ENCLAVE_RESULT_NOT_RECORDED', 'finished under format 2');
+      return honestScore(request);
+    };
+    expect(await processNext(worker('w', busy))).to.deep.equal({ kind: 'retry', fileId: file });
+    expect(await processNext(worker('w', busy))).to.deep.equal({ kind: 'failed', fileId: file });
+    expect(queue.get(file)).to.deep.include({ state: 'failed', lastErrorCode: 'ENCLAVE_RESULT_NOT_RECORDED' });
+  });
+
   it('refuses a proof about another file', async () => {
     const file = await upload();
     const wrong = async () => signedProof(`0x${'00'.repeat(32)}`);

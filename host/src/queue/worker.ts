@@ -41,8 +41,11 @@ function isRetryable(error: unknown): boolean {
   return !isAudataError(error) || RETRYABLE_CODES.has(error.code);
 }
 
-/** Typed failures of the way to the enclave, not of the file: a restarted or busy enclave. */
-const RETRYABLE_CODES = new Set(['HOST_ENCLAVE_UNREACHABLE', 'CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'ENCLAVE_BUSY', 'ENCLAVE_NOT_BOOTED']);
+/**
+ * Typed failures of the way to the enclave, not of the file: a restarted or busy enclave, or a
+ * file another session is still opening (its re-issue finds no finished record yet).
+ */
+const RETRYABLE_CODES = new Set(['HOST_ENCLAVE_UNREACHABLE', 'CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'ENCLAVE_BUSY', 'ENCLAVE_NOT_BOOTED', 'ENCLAVE_CONTRIBUTION_NOT_FINISHED']);
 
 export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
   const lease = deps.queue.lease(deps.workerId);
