@@ -60,6 +60,6 @@ export interface JobRelay {
   status(jobId: Hex): Promise<JobStatusJson>;
   result(jobId: Hex): Promise<{ sealed: Uint8Array; epsilonSpent: number }>;
   step(jobId: Hex, body: Uint8Array): Promise<{ sealed: Uint8Array; epsilonSpent: number }>;
-  /** The enclave's answer as JSON bytes: the signed receipt and the shares. */
-  finish(jobId: Hex): Promise<Uint8Array>;
+  /** `body` is the buyer's signed finish request (JSON); the answer is the enclave's JSON bytes: the signed receipt and the shares. */
+  finish(jobId: Hex, body: Uint8Array): Promise<Uint8Array>;
 }

@@ -2,7 +2,9 @@
 // Governor and the timelock (anvil's clock moved over the voting delay, the voting period and
 // the timelock delay), the buyer pays JobEscrow, trains a small language classifier by DP-SGD
 // through the host and the enclave (held-out loss printed per step, computed on the buyer's
-// own clips), settles the enclave's receipt, and the contributors claim their shares.
+// own clips), settles the enclave's receipt, and the contributors claim their shares. The
+// buyer signs its submission, each step and the finish with its wallet key; a stranger's
+// submission naming the buyer is shown refused first.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sodium from 'libsodium-wrappers';
@@ -14,7 +16,9 @@ import { decodeAudio } from '../../enclave/src/audio/decode/index.ts';
 import { logMelSpectrogram } from '../../enclave/src/audio/logmel.ts';
 import { buildSoftmaxGradientModel, parameterCount } from '../../enclave/src/jobs/softmax-classifier.ts';
 import { epsilonFor } from '../../enclave/src/privacy/rdp.ts';
+import { createBuyerSigner, finishJob, submitJob } from '../../client/src/jobs/sign.ts';
 import { HttpJobTransport } from '../../client/src/jobs/transport.ts';
+import { HostRequestError } from '../../client/src/sdk/errors.ts';
 import { readFileRecord } from '../../client/src/sdk/contribute.ts';
 import { DEVNET_GOVERNANCE as governance, ROOT, TERMS_TEXT, type Devnet } from './devnet.ts';
 
@@ -137,7 +141,19 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
   await send(buyer, { address: addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'pay', args: [jobId, policyId], value: PRICE });
   const keys = sodium.crypto_box_keypair();
   const transport = new HttpJobTransport(devnet.hostUrl);
-  const submitted = await transport.submit({ jobId, policyId, buyer: buyer.address, kind: 'gradients', model, buyerKey: keys.publicKey, params: { melBands: MELS, classes: CLASSES, parameters: P } });
+  // Deadlines on the enclave's clock: the chain's latest block time.
+  const chainNow = async () => (await client.getBlock({ blockTag: 'latest' })).timestamp;
+  const signer = createBuyerSigner({ account: buyer, chainId: chain.id, jobEscrow: addresses.jobEscrow, now: chainNow });
+  const request = { jobId, policyId, buyer: buyer.address, kind: 'gradients' as const, model, buyerKey: keys.publicKey, params: { melBands: MELS, classes: CLASSES, parameters: P } };
+  // Someone else who reaches the host names the buyer, with releases sealed to their own key.
+  const stranger = createBuyerSigner({ account: voters[0]!.account, chainId: chain.id, jobEscrow: addresses.jobEscrow, now: chainNow });
+  const strangerKey = sodium.crypto_box_keypair().publicKey;
+  const refusal = await submitJob(transport, stranger, { ...request, buyerKey: strangerKey }).then(
+    () => 'accepted',
+    (error: unknown) => (error instanceof HostRequestError ? String(error.details?.['code'] ?? error.message) : 'failed'),
+  );
+  step('stranger refused', refusal === 'JOB_SIGNER_NOT_BUYER', `a submission naming the buyer but signed by ${voters[0]!.who} (releases to their own key): ${refusal}`);
+  const submitted = await submitJob(transport, signer, request);
   const selectable = uploads.filter((u) => !u.revoked && CLASSES.includes(u.language));
   step('job accepted', submitted.files === uploads.filter((u) => !u.revoked).length, `paid 1 ETH under policy ${policyId}; the enclave read policy and payment from the chain and selected ${submitted.files} files (the revoked one left out)`);
 
@@ -147,7 +163,8 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
   const expectedBatch = DP.sampleRate * selectable.length;
   let epsilonSpent = 0;
   for (let s = 0; s < STEPS; s++) {
-    const sealed = await transport.step(jobId, { ...DP, parameters: Float32Array.from(theta) });
+    const stepRequest = { ...DP, parameters: Float32Array.from(theta) };
+    const sealed = await transport.step(jobId, { ...stepRequest, index: s, ...(await signer.step(jobId, s, stepRequest)) });
     const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(sealed, keys.publicKey, keys.privateKey))) as { noisySum: number[]; epsilonSpent: number };
     epsilonSpent = release.epsilonSpent;
     theta = theta.map((v, k) => v - LEARNING_RATE * (release.noisySum[k]! / expectedBatch));
@@ -157,7 +174,7 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
   step('held-out loss falls', falling, `${STEPS} DP steps (q ${DP.sampleRate}, sigma ${DP.noiseMultiplier}, C ${DP.clipNorm}), cross-entropy on the buyer's ${heldOut.length} own clips: ${losses.map((l) => l.toFixed(3)).join(' → ')}; epsilon spent ${epsilonSpent.toFixed(2)}`);
 
   print('8. The enclave signs the receipt, JobEscrow settles on it, and contributors claim their shares');
-  const { receipt, signature, shares } = await transport.finish(jobId);
+  const { receipt, signature, shares } = await finishJob(transport, signer, jobId);
   const { hash: settleHash } = await send(buyer, { address: addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'settle', args: [receipt, signature] });
   step('receipt settled', true, `${receipt.filesUsed} files used, epsilon ${(Number(receipt.epsilonSpent) / 1e6).toFixed(2)}, shares root ${receipt.sharesRoot.slice(0, 18)}... settled in ${settleHash.slice(0, 18)}...`);
 

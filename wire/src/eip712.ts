@@ -165,3 +165,90 @@ export interface StateAnchorMessage {
 export function anchorDomain(chainId: number, verifyingContract: Address): TypedDataDomain {
   return { name: 'Audata AuditAnchor', version: '1', chainId, verifyingContract };
 }
+
+// Buyer job requests. Signed by the policy's buyer and checked by the enclave (never by a
+// contract), so that only the buyer the DAO named can start a job, spend its privacy budget
+// step by step, or end it. Bound to this chain's JobEscrow (job ids are escrow keys) under a
+// name of their own: JobEscrow never acts on these, and a signature meant for the enclave
+// must not become one a contract accepts if JobEscrow ever checks buyer signatures itself.
+
+/** One domain for every buyer request: this chain, this JobEscrow. */
+export const jobRequestDomain = (chainId: number, jobEscrow: Address): TypedDataDomain => ({
+  name: 'Audata Job Request',
+  version: '1',
+  chainId,
+  verifyingContract: jobEscrow,
+});
+
+export const jobSubmissionTypes = {
+  JobSubmission: [
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'policyId', type: 'uint256' },
+    { name: 'kind', type: 'string' },
+    { name: 'modelHash', type: 'bytes32' },
+    { name: 'buyerKey', type: 'bytes32' },
+    { name: 'paramsHash', type: 'bytes32' },
+    { name: 'deadline', type: 'uint64' },
+  ],
+} as const;
+
+/** What a buyer signs to start a job: this model and these parameters, releases sealed to this key. */
+export interface JobSubmissionMessage {
+  /** The id the job was paid under in JobEscrow; the enclave starts a job id once. */
+  jobId: Hex;
+  policyId: bigint;
+  kind: string;
+  /** SHA-256 of the model bytes (the hash the policy lists). */
+  modelHash: Hex;
+  /** The X25519 public key every release is sealed to: a relay cannot swap in its own. */
+  buyerKey: Hex;
+  /** keccak256 of the canonical JSON (RFC 8785) of the job parameters, `{}` when there are none. */
+  paramsHash: Hex;
+  /** Unix seconds, by the enclave's clock (the chain's latest block), after which the request is refused. */
+  deadline: bigint;
+}
+
+export const jobStepTypes = {
+  JobStep: [
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'index', type: 'uint32' },
+    { name: 'parametersHash', type: 'bytes32' },
+    { name: 'sampleRate', type: 'string' },
+    { name: 'noiseMultiplier', type: 'string' },
+    { name: 'clipNorm', type: 'string' },
+    { name: 'deadline', type: 'uint64' },
+  ],
+} as const;
+
+/**
+ * One DP-SGD step the buyer asks for. The index (0 for the first step) makes a step
+ * signature good for one place in one job: a replay or a reordering is refused. The
+ * mechanism's settings decide the privacy cost, so they are signed too, as the decimal
+ * strings ECMAScript writes for the numbers sent (Number.prototype.toString), which a
+ * wallet can show.
+ */
+export interface JobStepMessage {
+  jobId: Hex;
+  index: number;
+  /** keccak256 of the parameters as sent: float32 little-endian. */
+  parametersHash: Hex;
+  sampleRate: string;
+  noiseMultiplier: string;
+  clipNorm: string;
+  deadline: bigint;
+}
+
+export const jobFinishTypes = {
+  JobFinish: [
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'steps', type: 'uint32' },
+    { name: 'deadline', type: 'uint64' },
+  ],
+} as const;
+
+/** Ends a job (its receipt then settles the escrow) after exactly `steps` steps, as the buyer saw them. */
+export interface JobFinishMessage {
+  jobId: Hex;
+  steps: number;
+  deadline: bigint;
+}

@@ -2,6 +2,7 @@
 export * from './errors.ts';
 export * from './cli.ts';
 export * from './eip712.ts';
+export * from './job-request-signing.ts';
 export * from './envelope.ts';
 export * from './merkle.ts';
 export * from './channel.ts';

@@ -23,7 +23,11 @@ import { parseSharesFile } from '../jobs/shares-file.ts';
 import { main } from './main.ts';
 
 const MELS = 80;
-const buyer: Address = '0x00000000000000000000000000000000000000b1';
+const buyerKeyHex = keccak256(toHex('buyer wallet'));
+const buyer: Address = privateKeyToAccount(buyerKeyHex).address;
+const escrow: Address = '0x00000000000000000000000000000000000000e5';
+/** The buyer's wallet signs for this chain and escrow; --chain-id asks no RPC and dates deadlines by this machine's clock, as the engine here does. */
+const signing = ['--key', buyerKeyHex, '--escrow', escrow, '--chain-id', '1'];
 const terms: Hex = keccak256(toHex('terms'));
 
 function capture() {
@@ -56,10 +60,9 @@ describe('audata job (HTTP relay to the job engine)', function () {
       features: async (f) => ({ nMels: MELS, frames: 2, data: Float32Array.from({ length: 2 * MELS }, (_, i) => (f.language === 'en' ? 1 : -1) * Math.sin(i / 9)) }),
       ledgerStorage: new MemoryLedgerStorage(),
       signer: createEnclaveSigner(),
-      escrow: { chainId: 1, contract: '0x00000000000000000000000000000000000000e5' },
+      escrow: { chainId: 1, contract: escrow },
       audit: new AuditLog({ signer: privateKeyToAccount(keccak256(toHex('audit'))), domain: auditDomain(1), signEvery: 10 }),
       random: new RandomStream(chacha20Random(new Uint8Array(32).fill(9))),
-      now: () => 1_000n,
     });
     const jobs = jobRequests(engine);
     server = createServer((req, res) => {
@@ -74,7 +77,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
           else if (req.method === 'GET' && action === undefined) answer = jobs.status(id as Hex);
           else if (req.method === 'GET' && action === 'result') answer = await jobs.result(id as Hex);
           else if (req.method === 'POST' && action === 'steps') answer = await jobs.step(id as Hex, body);
-          else if (req.method === 'POST' && action === 'finish') answer = await jobs.finish(id as Hex);
+          else if (req.method === 'POST' && action === 'finish') answer = await jobs.finish(id as Hex, body);
           res.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer ?? { error: { code: 'NOT_FOUND', message: 'no route' } }));
         } catch (error) {
           const code = isAudataError(error) ? error.code : 'INTERNAL';
@@ -101,11 +104,11 @@ describe('audata job (HTTP relay to the job engine)', function () {
     writeFileSync(modelFile, gradientModel);
     const jobId = keccak256(toHex('cli job'));
     const P = parameterCount({ features: MELS, classes: 2 });
-    const submitted = await run('submit', '--host', host, '--job-id', jobId, '--policy', '1', '--kind', 'gradients', '--model', modelFile, '--buyer', buyer, '--key-file', keyFile, '--params', JSON.stringify({ melBands: MELS, classes: ['en', 'pt-BR'], parameters: P }));
+    const submitted = await run('submit', '--host', host, ...signing, '--job-id', jobId, '--policy', '1', '--kind', 'gradients', '--model', modelFile, '--key-file', keyFile, '--params', JSON.stringify({ melBands: MELS, classes: ['en', 'pt-BR'], parameters: P }));
     expect(submitted.code, submitted.err).to.equal(0);
     expect(JSON.parse(submitted.out)).to.include({ files: 12, status: 'running' });
     const out = join(dir, 'theta.json');
-    const trained = await run('train', jobId, '--host', host, '--key-file', keyFile, '--parameters', String(P), '--steps', '3', '--lr', '0.5', '--sample-rate', '0.5', '--noise-multiplier', '2', '--clip', '1', '--out', out);
+    const trained = await run('train', jobId, '--host', host, ...signing, '--key-file', keyFile, '--parameters', String(P), '--steps', '3', '--lr', '0.5', '--sample-rate', '0.5', '--noise-multiplier', '2', '--clip', '1', '--out', out);
     expect(trained.code, trained.err).to.equal(0);
     const epsilons = [...trained.err.matchAll(/epsilon spent ([0-9.]+)/g)].map((m) => Number(m[1]));
     expect(epsilons).to.have.length(3);
@@ -113,7 +116,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
     expect(JSON.parse(readFileSync(out, 'utf8'))).to.have.length(P);
     expect(JSON.parse((await run('status', jobId, '--host', host)).out)).to.include({ steps: 3 });
     const sharesPath = join(dir, 'shares.json');
-    const finished = await run('finish', jobId, '--host', host, '--shares-out', sharesPath);
+    const finished = await run('finish', jobId, '--host', host, ...signing, '--shares-out', sharesPath);
     expect(finished.code, finished.err).to.equal(0);
     const shares = parseSharesFile(readFileSync(sharesPath, 'utf8'));
     expect(shares.sharesRoot).to.equal(JSON.parse(finished.out).receipt.sharesRoot);
@@ -121,7 +124,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
 
     writeFileSync(modelFile, featuresModel);
     const featuresJob = keccak256(toHex('cli features job'));
-    expect((await run('submit', '--host', host, '--job-id', featuresJob, '--policy', '1', '--kind', 'features', '--model', modelFile, '--buyer', buyer, '--key-file', keyFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 }))).code).to.equal(0);
+    expect((await run('submit', '--host', host, ...signing, '--job-id', featuresJob, '--policy', '1', '--kind', 'features', '--model', modelFile, '--key-file', keyFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 }))).code).to.equal(0);
     const result = await run('result', featuresJob, '--host', host, '--key-file', keyFile);
     expect(result.code, result.err).to.equal(0);
     expect(JSON.parse(result.out).rows).to.have.length(12);
@@ -131,7 +134,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
     expect(again.err).to.match(/^CLIENT_RELEASE_UNREADABLE/);
     const same = await run('result', featuresJob, '--host', host, '--key-file', keyFile);
     expect(same.out).to.equal(result.out);
-    expect((await run('finish', featuresJob, '--host', host)).code).to.equal(0);
+    expect((await run('finish', featuresJob, '--host', host, ...signing)).code).to.equal(0);
   });
 
   it('refuses a release sealed to another key with CLIENT_RELEASE_UNREADABLE, and shows host refusals by code', async () => {
@@ -142,11 +145,17 @@ describe('audata job (HTTP relay to the job engine)', function () {
     const modelFile = join(dir, 'features.onnx');
     writeFileSync(modelFile, featuresModel);
     const jobId = keccak256(toHex('sealed elsewhere'));
-    await run('submit', '--host', host, '--job-id', jobId, '--policy', '1', '--kind', 'features', '--model', modelFile, '--buyer', buyer, '--key-file', otherFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 }));
+    await run('submit', '--host', host, ...signing, '--job-id', jobId, '--policy', '1', '--kind', 'features', '--model', modelFile, '--key-file', otherFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 }));
     expect((await run('result', jobId, '--host', host, '--key-file', keyFile)).err).to.match(/^CLIENT_RELEASE_UNREADABLE/);
-    expect((await run('finish', jobId, '--host', host)).code).to.equal(0);
-    const refused = await run('submit', '--host', host, '--job-id', keccak256(toHex('x')), '--policy', '1', '--kind', 'aggregates', '--model', modelFile, '--buyer', buyer, '--key-file', keyFile);
+    expect((await run('finish', jobId, '--host', host, ...signing)).code).to.equal(0);
+    const refused = await run('submit', '--host', host, ...signing, '--job-id', keccak256(toHex('x')), '--policy', '1', '--kind', 'aggregates', '--model', modelFile, '--key-file', keyFile);
     expect(refused.err).to.match(/^CLIENT_HOST_REQUEST_FAILED: .*JOB_KIND_NOT_ALLOWED/);
     expect((await run('status', 'nope', '--host', host)).code).to.equal(2);
+    // Another wallet naming itself: the enclave refuses the submission by its signer.
+    const stranger = await run('submit', '--host', host, '--key', keccak256(toHex('stranger')), '--escrow', escrow, '--chain-id', '1', '--job-id', keccak256(toHex('y')), '--policy', '1', '--kind', 'features', '--model', modelFile, '--key-file', keyFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 }));
+    expect(stranger.err).to.match(/^CLIENT_HOST_REQUEST_FAILED: .*JOB_SIGNER_NOT_BUYER/);
+    const unsigned = await run('finish', jobId, '--host', host);
+    expect(unsigned.code).to.equal(2);
+    expect(unsigned.err).to.match(/--key HEX and --keystore FILE/);
   });
 });

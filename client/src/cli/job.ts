@@ -1,12 +1,15 @@
 // `audata job`: a buyer's jobs under a DAO policy, through the host: keygen (the X25519 key
 // releases are sealed to), submit, status, result (features, aggregates), train (a DP-SGD
 // loop) and finish (the enclave-signed receipt and the shares file contributors claim with).
+// Submit, train and finish are signed with the policy buyer's wallet key (--key/--keystore)
+// for this chain's JobEscrow; the enclave refuses them from anyone else.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isAddress, type Address, type Hex } from 'viem';
 import { CliUsageError, EXIT_OK, parseCli, runCliCommand, type CliCommand, type CliIo } from '@audata/wire';
 import { generateBuyerKey, openRelease, readBuyerKey, writeBuyerKey } from '../jobs/buyer-key.ts';
 import { JobInputError } from '../jobs/errors.ts';
 import { serializeSharesFile } from '../jobs/shares-file.ts';
+import { createBuyerSigner, finishJob, submitJob, type BuyerRequestSigner } from '../jobs/sign.ts';
 import { trainJob } from '../jobs/train.ts';
 import { HttpJobTransport, type JobKind } from '../jobs/transport.ts';
 import { createWalletClient, http } from 'viem';
@@ -17,11 +20,12 @@ import { resolveAccount, resolveConfig } from './options.ts';
 const USAGE = [
   'audata job keygen --out FILE',
   'audata job pay --job-id HEX --policy ID --escrow ADDR --key HEX|--keystore FILE [--rpc URL]',
-  'audata job submit --job-id HEX --policy ID --kind features|gradients|aggregates --model FILE --buyer ADDR --key-file FILE [--params JSON] [--host URL]',
+  'audata job submit --job-id HEX --policy ID --kind features|gradients|aggregates --model FILE --key-file FILE [--params JSON] SIGNING [--host URL]',
   'audata job status JOB_ID [--host URL]',
   'audata job result JOB_ID --key-file FILE [--out FILE] [--host URL]',
-  'audata job train JOB_ID --key-file FILE --parameters P --steps N --lr X --sample-rate Q --noise-multiplier S --clip C [--init FILE] [--out FILE] [--host URL]',
-  'audata job finish JOB_ID [--shares-out FILE] [--host URL]',
+  'audata job train JOB_ID --key-file FILE --parameters P --steps N --lr X --sample-rate Q --noise-multiplier S --clip C [--init FILE] [--out FILE] SIGNING [--host URL]',
+  'audata job finish JOB_ID [--shares-out FILE] SIGNING [--host URL]',
+  'SIGNING: --key HEX|--keystore FILE (the policy buyer) --escrow ADDR [--rpc URL | --chain-id N] [--ttl SECONDS]',
 ].join('\n       ');
 
 const options = {
@@ -32,7 +36,6 @@ const options = {
   policy: { type: 'string' },
   kind: { type: 'string' },
   model: { type: 'string' },
-  buyer: { type: 'string' },
   'key-file': { type: 'string' },
   params: { type: 'string' },
   parameters: { type: 'string' },
@@ -47,6 +50,8 @@ const options = {
   rpc: { type: 'string' },
   key: { type: 'string' },
   keystore: { type: 'string' },
+  'chain-id': { type: 'string' },
+  ttl: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +79,23 @@ function readBytes(path: string, what: string): Uint8Array {
 function output(io: CliIo, path: string | undefined, text: string): void {
   if (path === undefined) io.stdout(text);
   else writeFileSync(path, text);
+}
+
+/**
+ * The buyer's request signer. Deadlines follow the chain's latest block time read over the RPC
+ * (the enclave's clock); with --chain-id no RPC is asked and this machine's clock is used.
+ */
+async function buyerSigner(values: { key?: string | undefined; keystore?: string | undefined; escrow?: string | undefined; rpc?: string | undefined; config?: string | undefined; host?: string | undefined; 'chain-id'?: string | undefined; ttl?: string | undefined }): Promise<BuyerRequestSigner> {
+  const account = resolveAccount(values, USAGE);
+  const escrow = need(values.escrow, 'escrow');
+  if (!isAddress(escrow)) throw new CliUsageError('--escrow must be the JobEscrow address.', USAGE);
+  const ttl = values.ttl === undefined ? {} : { ttlSeconds: BigInt(num(values.ttl, 'ttl', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer of seconds')) };
+  if (values['chain-id'] !== undefined) {
+    const chainId = num(values['chain-id'], 'chain-id', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer');
+    return createBuyerSigner({ account, chainId, jobEscrow: escrow, ...ttl });
+  }
+  const client = await publicClientFor(values.rpc ?? resolveConfig(values).rpcUrl);
+  return createBuyerSigner({ account, chainId: client.chain.id, jobEscrow: escrow, now: async () => (await client.getBlock({ blockTag: 'latest' })).timestamp, ...ttl });
 }
 
 export const job: CliCommand = (argv, io) =>
@@ -113,8 +135,6 @@ export const job: CliCommand = (argv, io) =>
       if (!/^[0-9]+$/.test(policy)) throw new CliUsageError('--policy must be a decimal policy id.', USAGE);
       const kind = need(values.kind, 'kind') as JobKind;
       if (!['features', 'gradients', 'aggregates'].includes(kind)) throw new CliUsageError('--kind must be features, gradients or aggregates.', USAGE);
-      const buyer = need(values.buyer, 'buyer');
-      if (!isAddress(buyer)) throw new CliUsageError('--buyer must be an address.', USAGE);
       let params: Record<string, unknown> | undefined;
       if (values.params !== undefined) {
         try {
@@ -124,7 +144,9 @@ export const job: CliCommand = (argv, io) =>
         }
       }
       const key = await readBuyerKey(need(values['key-file'], 'key-file'));
-      const view = await transport.submit({ jobId, policyId: BigInt(policy), buyer: buyer as Address, kind, model: readBytes(need(values.model, 'model'), 'The model file'), buyerKey: key.publicKey, ...(params === undefined ? {} : { params }) });
+      const model = readBytes(need(values.model, 'model'), 'The model file');
+      const signer = await buyerSigner(values);
+      const view = await submitJob(transport, signer, { jobId, policyId: BigInt(policy), buyer: signer.address, kind, model, buyerKey: key.publicKey, ...(params === undefined ? {} : { params }) });
       io.stdout(`${JSON.stringify(view)}\n`);
       return EXIT_OK;
     }
@@ -148,7 +170,8 @@ export const job: CliCommand = (argv, io) =>
           if (!Array.isArray(raw) || raw.length !== P || !raw.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new JobInputError(`The initial parameters file ${values.init}`, `is not a JSON list of ${P} numbers`);
           initial = Float64Array.from(raw as number[]);
         }
-        const result = await trainJob(transport, key, jobId, initial, {
+        const signer = await buyerSigner(values);
+        const result = await trainJob(transport, signer, key, jobId, initial, {
           steps: num(values.steps, 'steps', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer'),
           learningRate: num(values.lr, 'lr', (x) => x > 0 && Number.isFinite(x), 'a number > 0'),
           sampleRate: num(values['sample-rate'], 'sample-rate', (x) => x > 0 && x <= 1, 'in (0, 1]'),
@@ -160,7 +183,7 @@ export const job: CliCommand = (argv, io) =>
         return EXIT_OK;
       }
       case 'finish': {
-        const finished = await transport.finish(jobId);
+        const finished = await finishJob(transport, await buyerSigner(values), jobId);
         const r = finished.receipt;
         io.stdout(`${JSON.stringify({ receipt: { ...r, policyId: r.policyId.toString(), epsilonSpent: r.epsilonSpent.toString(), deadline: r.deadline.toString() }, signature: finished.signature })}\n`);
         if (values['shares-out'] !== undefined && finished.shares.length > 0) writeFileSync(values['shares-out'], serializeSharesFile({ jobId, sharesRoot: r.sharesRoot, shares: finished.shares }));

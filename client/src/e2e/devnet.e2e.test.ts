@@ -63,8 +63,8 @@ describe('end to end: devnet of real processes', function () {
     const result = await runScenario(devnet, () => undefined);
     expect(result.steps.filter((s) => !s.ok)).to.deep.equal([]);
     expect(result.ok).to.equal(true);
-    // The buyer's job ran through host and enclave processes: voted policy, paid DP-SGD steps, settled receipt, claims.
-    for (const name of ['policy passed by vote', 'job accepted', 'held-out loss falls', 'receipt settled', 'contributors claimed', 'revoked file earns nothing']) {
+    // The buyer's job ran through host and enclave processes: voted policy, a stranger's submission refused, paid signed DP-SGD steps, settled receipt, claims.
+    for (const name of ['policy passed by vote', 'stranger refused', 'job accepted', 'held-out loss falls', 'receipt settled', 'contributors claimed', 'revoked file earns nothing']) {
       expect(result.steps.find((s) => s.name === name)?.ok, name).to.equal(true);
     }
     for (const f of result.files) {

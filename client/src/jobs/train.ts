@@ -4,6 +4,7 @@
 import type { Hex } from 'viem';
 import { openRelease, type BuyerKey } from './buyer-key.ts';
 import { ReleaseUnreadableError } from './errors.ts';
+import type { BuyerRequestSigner } from './sign.ts';
 import type { JobTransport } from './transport.ts';
 
 export interface TrainOptions {
@@ -23,13 +24,16 @@ export interface GradientRelease {
   epsilonSpent: number;
 }
 
-export async function trainJob(transport: JobTransport, key: BuyerKey, jobId: Hex, initial: Float64Array, options: TrainOptions): Promise<{ parameters: Float64Array; epsilonSpent: number }> {
-  const { files } = await transport.status(jobId);
+/** Runs `options.steps` more steps, each signed for its place after the steps the job has already run. */
+export async function trainJob(transport: JobTransport, signer: BuyerRequestSigner, key: BuyerKey, jobId: Hex, initial: Float64Array, options: TrainOptions): Promise<{ parameters: Float64Array; epsilonSpent: number }> {
+  const { files, steps: done } = await transport.status(jobId);
   const expectedBatch = Math.max(1, options.sampleRate * files);
   let parameters = Float64Array.from(initial);
   let epsilonSpent = 0;
   for (let step = 1; step <= options.steps; step++) {
-    const sealed = await transport.step(jobId, { parameters: Float32Array.from(parameters), sampleRate: options.sampleRate, noiseMultiplier: options.noiseMultiplier, clipNorm: options.clipNorm });
+    const request = { parameters: Float32Array.from(parameters), sampleRate: options.sampleRate, noiseMultiplier: options.noiseMultiplier, clipNorm: options.clipNorm };
+    const index = done + step - 1;
+    const sealed = await transport.step(jobId, { ...request, index, ...(await signer.step(jobId, index, request)) });
     const release = await openRelease<GradientRelease>(sealed, key);
     if (release.kind !== 'gradient-step' || !Array.isArray(release.noisySum) || release.noisySum.length !== parameters.length) {
       throw new ReleaseUnreadableError(`is not a gradient step of ${parameters.length} values`);

@@ -1,6 +1,7 @@
 // How the buyer's SDK reaches the enclave's job engine: through the untrusted host, which
 // only relays (releases are sealed to the buyer, receipts are signed by the enclave and
 // settled on chain). An interface, so the SDK runs against the host's HTTP API or in-process.
+// Requests that start, step or end a job travel with the buyer's signature (sign.ts).
 import { bytesToHex, type Address, type Hex } from 'viem';
 import type { JobReceipt, Share } from '@audata/wire';
 import { HostRequestError } from '../sdk/errors.ts';
@@ -14,7 +15,7 @@ export interface SubmitJobRequest {
   kind: JobKind;
   model: Uint8Array;
   buyerKey: Uint8Array;
-  params?: Record<string, unknown>;
+  params?: object;
 }
 
 export interface JobStatusView {
@@ -25,6 +26,13 @@ export interface JobStatusView {
   files: number;
   steps: number;
   errorCode?: string;
+}
+
+/** What a signed request carries besides its content (sign.ts makes it). */
+export interface RequestSignature {
+  /** Unix seconds on the enclave's clock. */
+  deadline: bigint;
+  signature: Hex;
 }
 
 export interface StepRequest {
@@ -41,13 +49,14 @@ export interface FinishedJob {
 }
 
 export interface JobTransport {
-  submit(request: SubmitJobRequest): Promise<JobStatusView>;
+  submit(request: SubmitJobRequest & RequestSignature): Promise<JobStatusView>;
   status(jobId: Hex): Promise<JobStatusView>;
-  /** The sealed release of a features or aggregates job. */
+  /** The sealed release of a features or aggregates job (the signed submission fixed what it releases and to whom). */
   result(jobId: Hex): Promise<Uint8Array>;
-  /** One DP-SGD step of a gradient job: the sealed noisy sum. */
-  step(jobId: Hex, request: StepRequest): Promise<Uint8Array>;
-  finish(jobId: Hex): Promise<FinishedJob>;
+  /** One DP-SGD step of a gradient job, the `index`-th (0 first): the sealed noisy sum. */
+  step(jobId: Hex, request: StepRequest & { index: number } & RequestSignature): Promise<Uint8Array>;
+  /** Ends the job after exactly `steps` steps: the enclave-signed receipt and the shares. */
+  finish(jobId: Hex, request: { steps: number } & RequestSignature): Promise<FinishedJob>;
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -84,6 +93,7 @@ export function receiptFromJson(json: Record<string, unknown>): JobReceipt {
  * enclave's job engine): POST /v1/jobs, GET /v1/jobs/{id}, GET /v1/jobs/{id}/result,
  * POST /v1/jobs/{id}/steps, POST /v1/jobs/{id}/finish. Bodies are JSON; bytes are base64,
  * bigints decimal strings; errors are { error: { code, message } } as the rest of the API.
+ * Submit, step and finish bodies carry `deadline` (decimal string) and `signature`.
  */
 export class HttpJobTransport implements JobTransport {
   constructor(
@@ -114,7 +124,7 @@ export class HttpJobTransport implements JobTransport {
     return json;
   }
 
-  async submit(request: SubmitJobRequest): Promise<JobStatusView> {
+  async submit(request: SubmitJobRequest & RequestSignature): Promise<JobStatusView> {
     return (await this.#call('Submitting the job', 'POST', '/v1/jobs', {
       jobId: request.jobId,
       policyId: request.policyId.toString(),
@@ -123,6 +133,8 @@ export class HttpJobTransport implements JobTransport {
       model: b64(request.model),
       buyerKey: bytesToHex(request.buyerKey),
       params: request.params ?? {},
+      deadline: request.deadline.toString(),
+      signature: request.signature,
     })) as unknown as JobStatusView;
   }
 
@@ -134,18 +146,21 @@ export class HttpJobTransport implements JobTransport {
     return fromB64((await this.#call('Fetching the job result', 'GET', `/v1/jobs/${jobId}/result`))['sealed'], 'Fetching the job result', 200);
   }
 
-  async step(jobId: Hex, request: StepRequest): Promise<Uint8Array> {
+  async step(jobId: Hex, request: StepRequest & { index: number } & RequestSignature): Promise<Uint8Array> {
     const json = await this.#call('Running a gradient step', 'POST', `/v1/jobs/${jobId}/steps`, {
+      index: request.index,
       parameters: b64(float32Bytes(request.parameters)),
       sampleRate: request.sampleRate,
       noiseMultiplier: request.noiseMultiplier,
       clipNorm: request.clipNorm,
+      deadline: request.deadline.toString(),
+      signature: request.signature,
     });
     return fromB64(json['sealed'], 'Running a gradient step', 200);
   }
 
-  async finish(jobId: Hex): Promise<FinishedJob> {
-    const json = await this.#call('Finishing the job', 'POST', `/v1/jobs/${jobId}/finish`);
+  async finish(jobId: Hex, request: { steps: number } & RequestSignature): Promise<FinishedJob> {
+    const json = await this.#call('Finishing the job', 'POST', `/v1/jobs/${jobId}/finish`, { steps: request.steps, deadline: request.deadline.toString(), signature: request.signature });
     const shares = (json['shares'] as { account: Address; amount: string }[] | undefined) ?? [];
     return { receipt: receiptFromJson(json['receipt'] as Record<string, unknown>), signature: json['signature'] as Hex, shares: shares.map((s) => ({ account: s.account, amount: BigInt(s.amount) })) };
   }

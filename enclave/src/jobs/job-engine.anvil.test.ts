@@ -15,6 +15,7 @@ import { FeatureStore, MemoryFeatureBackend } from '../feature-store/feature-sto
 import { MemoryLedgerStorage } from '../privacy/ledger.ts';
 import { epsilonFor } from '../privacy/rdp.ts';
 import { createEnclaveSigner } from '../signing/enclave-signer.ts';
+import { createBuyerSigner } from '../../../client/src/jobs/sign.ts';
 import { JobEngine } from './job-engine.ts';
 import { ChainPolicySource } from './policy-source.ts';
 import { chacha20Random, RandomStream } from './random.ts';
@@ -153,8 +154,15 @@ describe('job engine on anvil: governed policy, paid DP-SGD job, settled receipt
     });
     const buyerKeys = sodium.crypto_box_keypair();
     const jobId = bytes32('training job 1');
-    const submission = { jobId, policyId, buyer: buyerAccount.address, kind: 'gradients' as const, model, buyerKey: buyerKeys.publicKey, params: { melBands: MELS, classes: CLASSES, parameters: P } };
+    // The buyer signs each request with its wallet key, deadlines on the chain's clock (the engine's).
+    const buyerSigner = createBuyerSigner({ account: buyerAccount, chainId: anvil.chain.id, jobEscrow: addresses.jobEscrow, now: () => f.now() });
+    const request = { jobId, policyId, buyer: buyerAccount.address, kind: 'gradients' as const, model, buyerKey: buyerKeys.publicKey, params: { melBands: MELS, classes: CLASSES, parameters: P } };
+    const submission = { ...request, ...(await buyerSigner.submission(request)) };
+    const signedStep = async (index: number, parameters: Float32Array) => ({ ...step, parameters, index, ...(await buyerSigner.step(jobId, index, { ...step, parameters })) });
 
+    // Signed by someone else (here a contributor naming the buyer): refused before anything else is read.
+    const forged = { ...request, ...(await createBuyerSigner({ account: alice, chainId: anvil.chain.id, jobEscrow: addresses.jobEscrow, now: () => f.now() }).submission(request)) };
+    expect(await refusal(() => engine.submit(forged))).to.equal('JOB_SIGNER_NOT_BUYER');
     // Unpaid: refused before anything runs.
     expect(await refusal(() => engine.submit(submission))).to.equal('JOB_UNPAID');
     await f.send(f.wallet(buyerAccount), { address: addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'pay', args: [jobId, policyId], value: PRICE });
@@ -167,7 +175,7 @@ describe('job engine on anvil: governed policy, paid DP-SGD job, settled receipt
     const losses = [loss(theta, heldOut)];
     const expectedBatch = step.sampleRate * files;
     for (let s = 0; s < STEPS; s++) {
-      const { sealed } = await engine.gradientStep(jobId, { ...step, parameters: Float32Array.from(theta) });
+      const { sealed } = await engine.gradientStep(jobId, await signedStep(s, Float32Array.from(theta)));
       const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(sealed, buyerKeys.publicKey, buyerKeys.privateKey))) as { noisySum: number[] };
       theta = theta.map((v, k) => v - 0.5 * (release.noisySum[k]! / expectedBatch));
       losses.push(loss(theta, heldOut));
@@ -178,11 +186,11 @@ describe('job engine on anvil: governed policy, paid DP-SGD job, settled receipt
 
     // One more step would pass the budget: refused, nothing released or logged.
     const before = audit.export().entries.length;
-    expect(await refusal(() => engine.gradientStep(jobId, { ...step, parameters: Float32Array.from(theta) }))).to.equal('PRIVACY_BUDGET_EXCEEDED');
+    expect(await refusal(async () => engine.gradientStep(jobId, await signedStep(STEPS, Float32Array.from(theta))))).to.equal('PRIVACY_BUDGET_EXCEEDED');
     expect(audit.export().entries.length).to.equal(before);
 
     // The receipt settles; each used contributor claims exactly its share; carol (revoked) has none.
-    const { receipt, signature, shares } = await engine.finish(jobId);
+    const { receipt, signature, shares } = await engine.finish(jobId, { steps: STEPS, ...(await buyerSigner.finish(jobId, STEPS)) });
     expect(Number(receipt.epsilonSpent) / 1e6).to.be.closeTo(budget, 1e-5);
     expect(shares.map((s) => s.account).sort()).to.deep.equal([alice.address, bob.address].sort());
     expect(shares.some((s) => s.account === carol.address)).to.equal(false);
@@ -205,6 +213,6 @@ describe('job engine on anvil: governed policy, paid DP-SGD job, settled receipt
     expect(log.entries.map((e) => e.kind)).to.deep.equal(['job-start', ...Array<string>(STEPS).fill('release'), 'receipt']);
     const verdict = await verifyAuditLog(log, { signers: [auditAccount.address as Address], domain: auditDomain(anvil.chain.id) });
     expect(verdict.signedThrough).to.equal(STEPS + 1);
-    expect(await refusal(() => engine.gradientStep(jobId, { ...step, parameters: Float32Array.from(theta) }))).to.equal('JOB_STATE');
+    expect(await refusal(async () => engine.gradientStep(jobId, await signedStep(STEPS, Float32Array.from(theta))))).to.equal('JOB_STATE');
   });
 });

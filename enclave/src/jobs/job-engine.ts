@@ -1,10 +1,12 @@
 // Runs buyers' jobs inside the enclave from submission to receipt: reads the policy and the
-// escrow from the chain, refuses anything outside them, selects files (never a revoked
+// escrow from the chain, refuses any request the policy's buyer did not sign and anything
+// outside the policy, selects files (never a revoked
 // one), runs the job kind, seals every release to the buyer, logs job start, each release
 // and the receipt in the audit log, and signs a receipt whose shares pay the contributors
 // whose files were actually used.
 import { createHash } from 'node:crypto';
-import type { Address, Hex } from 'viem';
+import type { Address, Hex, TypedDataDomain } from 'viem';
+import { jobFinishTypedData, jobRequestDomain, jobStepMessage, jobStepTypedData, jobSubmissionMessage, jobSubmissionTypedData } from '@audata/wire';
 import type { AuditLog } from '../audit/log.ts';
 import type { LogMelFeatures } from '../feature-store/feature-store.ts';
 import { PrivacyLedger, type LedgerStorage } from '../privacy/ledger.ts';
@@ -14,12 +16,13 @@ import { capContributions, releaseAggregates, type AggregatePolicy } from './agg
 import { JobParameterError } from './errors.ts';
 import { runFeaturesJob, type EmbeddingModel } from './features-job.ts';
 import { privateGradientStep, type ExampleSet, type GradientModel } from './gradient-step.ts';
-import { JobBudgetExhaustedError, JobNoFilesError, JobStateError } from './job-errors.ts';
+import { JobBudgetExhaustedError, JobNoFilesError, JobStateError, JobStepOutOfOrderError } from './job-errors.ts';
 import { checkModel, featuresJobIo, gradientJobIo, DEFAULT_MODEL_LIMITS, type ModelLimits } from './model-check.ts';
 import { ModelRunner, DEFAULT_RUNNER_LIMITS, type RunnerLimits } from './model-runner.ts';
 import { authorizeJob, policyBudget, POLICY_EPSILON_SCALE, type JobKind, type JobRequest, type Policy } from './policy.ts';
 import type { PolicySource } from './policy-source.ts';
 import type { RandomStream } from './random.ts';
+import { checkRequestDeadline, DEFAULT_MAX_REQUEST_TTL_SECONDS, requireBuyerSignature } from './request-auth.ts';
 import { signJobReceipt, type SignedJobReceipt, type UsedFile } from './receipt.ts';
 import { encodeRelease, sealToBuyer } from './seal.ts';
 import { selectFiles, type CatalogueFile } from './selection.ts';
@@ -52,14 +55,31 @@ export interface JobSubmission {
   /** The buyer's X25519 public key; every release is sealed to it. */
   buyerKey: Uint8Array;
   params?: FeaturesJobParams | GradientJobParams;
+  /** Unix seconds, by this engine's clock, after which the signed submission is refused. */
+  deadline: bigint;
+  /** The buyer's EIP-712 signature of the JobSubmission (wire/src/eip712.ts), as received: checked here. */
+  signature: unknown;
 }
 
 export interface StepRequest {
+  /** The step's place in the job, 0 for the first: the number of steps run before it. */
+  index: number;
   parameters: Float32Array;
   sampleRate: number;
   noiseMultiplier: number;
   clipNorm: number;
   chunkSize?: number;
+  deadline: bigint;
+  /** The buyer's EIP-712 signature of the JobStep, as received. */
+  signature: unknown;
+}
+
+/** The buyer ends the job after exactly `steps` steps. */
+export interface FinishRequest {
+  steps: number;
+  deadline: bigint;
+  /** The buyer's EIP-712 signature of the JobFinish, as received. */
+  signature: unknown;
 }
 
 export interface SealedRelease {
@@ -85,6 +105,8 @@ export interface JobEngineDeps {
   random: RandomStream;
   /** Unix seconds (the enclave's clock; in tests the chain's). */
   now?: () => bigint | Promise<bigint>;
+  /** How far ahead a signed request's deadline may lie (default one day). */
+  maxRequestTtlSeconds?: bigint;
   receiptTtlSeconds?: bigint;
   modelLimits?: ModelLimits;
   startModel?: (bytes: Uint8Array) => Promise<RunningModel>;
@@ -105,6 +127,8 @@ interface Job {
   /** Pure-DP epsilon already spent by this (policy, buyer), as last read. */
   pure: number;
   steps: number;
+  /** A step or finish is under way: another waits its turn by being refused. */
+  busy: boolean;
   done: boolean;
 }
 
@@ -128,6 +152,25 @@ async function loadPureSpend(storage: LedgerStorage, key: string): Promise<numbe
 
 const sha256Hex = (bytes: Uint8Array): Hex => `0x${createHash('sha256').update(bytes).digest('hex')}`;
 
+/** EIP-712 uint32 fields (a step index, a step count) refused by a typed error rather than by the encoder. */
+function uint32(field: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > 0xffff_ffff) throw new JobParameterError(field, 'an integer in 0..2^32-1', String(value));
+  return value;
+}
+
+function finiteNumber(field: string, value: number): number {
+  if (!Number.isFinite(value)) throw new JobParameterError(field, 'a finite number', String(value));
+  return value;
+}
+
+/** The parameter vector's wire form, which the step signature covers: float32 little-endian. */
+function float32Bytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  return out;
+}
+
 function meanOverFrames(mel: LogMelFeatures, out: Float32Array, offset: number): void {
   for (let m = 0; m < mel.nMels; m++) {
     let sum = 0;
@@ -148,18 +191,25 @@ export class JobEngine {
   readonly #deps: JobEngineDeps;
   readonly #jobs = new Map<string, Job>();
   readonly #now: () => bigint | Promise<bigint>;
+  /** Buyer requests are bound to the JobEscrow receipts settle on. */
+  readonly #domain: TypedDataDomain;
 
   constructor(deps: JobEngineDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? (() => BigInt(Math.floor(Date.now() / 1000)));
+    this.#domain = jobRequestDomain(deps.escrow.chainId, deps.escrow.contract);
+  }
+
+  async #checkDeadline(request: string, deadline: bigint): Promise<void> {
+    checkRequestDeadline(request, deadline, await this.#now(), this.#deps.maxRequestTtlSeconds ?? DEFAULT_MAX_REQUEST_TTL_SECONDS);
   }
 
   /**
    * Spend is composed basically across mechanisms: the RDP ledger's epsilon (DP-SGD steps)
    * plus the pure-DP epsilon of aggregates releases, both persisted per (policy, buyer).
    */
-  async #authorize(request: JobRequest): Promise<{ policy: Policy; ledger: PrivacyLedger; pure: number }> {
-    const policy = await this.#deps.source.policy(request.policyId);
+  async #authorize(request: JobRequest, read?: Policy): Promise<{ policy: Policy; ledger: PrivacyLedger; pure: number }> {
+    const policy = read ?? (await this.#deps.source.policy(request.policyId));
     const escrow = await this.#deps.source.escrow(request.jobId, request.policyId);
     const ledger = await PrivacyLedger.open(this.#deps.ledgerStorage, { policyId: policy.id.toString(), buyer: request.buyer, budget: policyBudget(policy) });
     const pure = await loadPureSpend(this.#deps.ledgerStorage, pureSpendKey(policy.id.toString(), request.buyer));
@@ -167,13 +217,21 @@ export class JobEngine {
     return { policy, ledger, pure };
   }
 
-  /** Checks the job against its policy and the chain, selects its files and logs its start. Returns the number of files. */
+  /**
+   * Checks the buyer's signature (against the policy's buyer read from the chain, before
+   * anything else is read), then the job against its policy and the chain, selects its files
+   * and logs its start. Returns the number of files.
+   */
   async submit(submission: JobSubmission): Promise<{ files: number }> {
     const key = submission.jobId.toLowerCase();
     if (this.#jobs.has(key)) throw new JobStateError(submission.jobId, 'new', 'already submitted');
-    const request: JobRequest = { jobId: submission.jobId, policyId: submission.policyId, buyer: submission.buyer, kind: submission.kind, modelHash: sha256Hex(submission.model) };
-    const { policy, ledger } = await this.#authorize(request);
     if (submission.buyerKey.length !== 32) throw new JobParameterError('buyerKey', '32 bytes (X25519)', submission.buyerKey.length);
+    await this.#checkDeadline('submission', submission.deadline);
+    const read = await this.#deps.source.policy(submission.policyId);
+    const message = jobSubmissionMessage({ ...submission, params: submission.params });
+    await requireBuyerSignature('submission', jobSubmissionTypedData(this.#domain, message), submission.signature, read);
+    const request: JobRequest = { jobId: submission.jobId, policyId: submission.policyId, buyer: submission.buyer, kind: submission.kind, modelHash: message.modelHash };
+    const { policy, ledger } = await this.#authorize(request, read);
     // Static model checks before anything touches data; the model process starts only for a passing model.
     let model: RunningModel | undefined;
     if (submission.kind !== 'aggregates') {
@@ -202,6 +260,7 @@ export class JobEngine {
       aggregatesEpsilon: 0,
       pure: 0,
       steps: 0,
+      busy: false,
       done: false,
     });
     await this.#deps.audit.append(
@@ -277,10 +336,34 @@ export class JobEngine {
 
   /**
    * One DP-SGD step of a gradient job: the buyer's parameters in, one noisy gradient sum
-   * sealed to the buyer out. The ledger refuses a step past the budget before any data is read.
+   * sealed to the buyer out. The buyer's signature over this job, this step index and these
+   * parameters is checked first; then the ledger refuses a step past the budget before any
+   * data is read. Steps of one job run one at a time.
    */
   async gradientStep(jobId: Hex, step: StepRequest): Promise<SealedRelease & { examples: number }> {
     const job = this.#job(jobId, 'gradients');
+    if (job.busy) throw new JobStateError(jobId, 'idle', 'running a step');
+    job.busy = true;
+    try {
+      await this.#checkDeadline('step', step.deadline);
+      const message = jobStepMessage({
+        jobId: job.request.jobId,
+        index: uint32('index', step.index),
+        parameters: float32Bytes(step.parameters),
+        sampleRate: finiteNumber('sampleRate', step.sampleRate),
+        noiseMultiplier: finiteNumber('noiseMultiplier', step.noiseMultiplier),
+        clipNorm: finiteNumber('clipNorm', step.clipNorm),
+        deadline: step.deadline,
+      });
+      await requireBuyerSignature('step', jobStepTypedData(this.#domain, message), step.signature, job.policy);
+      if (step.index !== job.steps) throw new JobStepOutOfOrderError(jobId, 'step', job.steps, step.index);
+      return await this.#step(job, step);
+    } finally {
+      job.busy = false;
+    }
+  }
+
+  async #step(job: Job, step: StepRequest): Promise<SealedRelease & { examples: number }> {
     await this.#refresh(job);
     const params = job.submission.params as GradientJobParams;
     if (step.parameters.length !== params.parameters) throw new JobParameterError('parameters', `${params.parameters} values`, step.parameters.length);
@@ -327,9 +410,22 @@ export class JobEngine {
     return { set: { count: files.length, features, featureDim: D, labels, classes: K }, files };
   }
 
-  /** Ends the job: stops its model, signs the receipt (shares of the files used, epsilon this job spent) and logs it. */
-  async finish(jobId: Hex): Promise<SignedJobReceipt> {
+  /**
+   * Ends the job when its buyer signs for it after exactly the steps run: stops its model,
+   * signs the receipt (shares of the files used, epsilon this job spent) and logs it.
+   */
+  async finish(jobId: Hex, request: FinishRequest): Promise<SignedJobReceipt> {
     const job = this.#job(jobId, undefined);
+    if (job.busy) throw new JobStateError(jobId, 'idle', 'running a step');
+    job.busy = true;
+    try {
+      await this.#checkDeadline('finish', request.deadline);
+      const message = { jobId: job.request.jobId, steps: uint32('steps', request.steps), deadline: request.deadline };
+      await requireBuyerSignature('finish', jobFinishTypedData(this.#domain, message), request.signature, job.policy);
+      if (request.steps !== job.steps) throw new JobStepOutOfOrderError(jobId, 'finish', job.steps, request.steps);
+    } finally {
+      job.busy = false;
+    }
     job.done = true;
     await job.model?.close();
     const epsilonSpent = job.submission.kind === 'gradients' ? Math.max(0, job.ledger.spent().epsilon - job.epsilonBefore) : job.aggregatesEpsilon;

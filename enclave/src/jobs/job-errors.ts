@@ -119,3 +119,73 @@ export class JobStateError extends JobError {
     super('JOB_STATE', `Job ${jobId} must be ${expected}; it is ${received}.`, { details: { jobId, expected, received } });
   }
 }
+
+/** A buyer request that must be signed carries no signature. */
+export class JobSignatureMissingError extends JobError {
+  override name = 'JobSignatureMissingError' as const;
+  constructor(request: string) {
+    super('JOB_SIGNATURE_MISSING', `The ${request} request carries no buyer signature.`, {
+      details: { request },
+      hint: 'Sign the request with the policy buyer\'s key (EIP-712, domain "Audata Job Request"); the SDK and `audata job` do.',
+    });
+  }
+}
+
+/** The signature is not a 65-byte secp256k1 signature from which a signer can be recovered. */
+export class JobSignatureInvalidError extends JobError {
+  override name = 'JobSignatureInvalidError' as const;
+  constructor(request: string, reason: string) {
+    super('JOB_SIGNATURE_INVALID', `The ${request} request's signature is unusable: ${reason}.`, {
+      details: { request, reason },
+      hint: 'Send the 65-byte signature (0x-hex) the buyer\'s wallet returned for the EIP-712 request.',
+    });
+  }
+}
+
+/**
+ * The request's signature recovers to someone other than the policy's buyer. ECDSA recovery
+ * cannot tell another key from other content, so this is also what a signature over another
+ * job, step, parameter vector, chain or escrow gets.
+ */
+export class JobSignerNotBuyerError extends JobError {
+  override name = 'JobSignerNotBuyerError' as const;
+  constructor(request: string, policyId: bigint, expected: string, received: string) {
+    super('JOB_SIGNER_NOT_BUYER', `The ${request} request is signed by ${received}; policy ${policyId}'s buyer is ${expected}.`, {
+      details: { request, policyId: policyId.toString(), expected, received },
+      hint: 'Sign with the policy buyer\'s key, over exactly this job, step index and parameters, on this chain and JobEscrow. Nothing was run.',
+    });
+  }
+}
+
+/** The request's deadline has passed by the enclave's clock. */
+export class JobRequestExpiredError extends JobError {
+  override name = 'JobRequestExpiredError' as const;
+  constructor(request: string, deadline: bigint, now: bigint) {
+    super('JOB_REQUEST_EXPIRED', `The ${request} request expired at ${deadline} (unix seconds); it is now ${now}.`, {
+      details: { request, deadline: deadline.toString(), now: now.toString() },
+      hint: 'Sign it again with a later deadline, taken from the chain\'s latest block time. Nothing was run.',
+    });
+  }
+}
+
+/** The request's deadline lies further ahead than a request may live, so its signature would be replayable for too long. */
+export class JobRequestDeadlineTooFarError extends JobError {
+  override name = 'JobRequestDeadlineTooFarError' as const;
+  constructor(request: string, deadline: bigint, latest: bigint) {
+    super('JOB_REQUEST_DEADLINE_TOO_FAR', `The ${request} request's deadline ${deadline} is past the latest allowed, ${latest} (unix seconds).`, {
+      details: { request, deadline: deadline.toString(), latest: latest.toString() },
+      hint: 'Sign with a deadline minutes ahead of the chain\'s latest block time.',
+    });
+  }
+}
+
+/** A step (or finish) signed for another place in the job than the one it has reached: a replay, a reordering or a stale request. */
+export class JobStepOutOfOrderError extends JobError {
+  override name = 'JobStepOutOfOrderError' as const;
+  constructor(jobId: string, request: string, expected: number, received: number) {
+    super('JOB_STEP_OUT_OF_ORDER', `Job ${jobId} has run ${expected} step(s); the ${request} request is signed for ${received} step(s) run.`, {
+      details: { jobId, request, expected, received },
+      hint: 'Read the job status and sign for the step count it reports. Nothing was run.',
+    });
+  }
+}

@@ -1,6 +1,8 @@
 // The job engine's requests as JSON, the form the host relays from its /v1/jobs routes
 // (client/src/jobs/transport.ts is the other end): untrusted input checked field by field,
-// bytes in base64 with caps before decoding, bigints as decimal strings.
+// bytes in base64 with caps before decoding, bigints as decimal strings. Each request that
+// starts, steps or ends a job carries the buyer's EIP-712 signature and a deadline; the
+// engine checks them (request-auth.ts).
 import { isAddress, type Address, type Hex } from 'viem';
 import { JobParameterError } from './errors.ts';
 import type { FeaturesJobParams, GradientJobParams, JobEngine, JobSubmission } from './job-engine.ts';
@@ -18,14 +20,30 @@ function base64(value: unknown, field: string, maxChars: number): Uint8Array {
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
+function deadline(value: unknown): bigint {
+  if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) throw new JobParameterError('deadline', 'unix seconds as a decimal string', String(value));
+  return BigInt(value);
+}
+
+function count(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 0xffff_ffff) throw new JobParameterError(field, 'an integer in 0..2^32-1', String(value));
+  return value;
+}
+
 function finite(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new JobParameterError(field, 'a finite number', String(value));
   return value;
 }
 
+const PARAM_FIELDS: Readonly<Record<JobKind, readonly string[]>> = { features: ['melBands', 'embedding'], gradients: ['melBands', 'classes', 'parameters'], aggregates: [] };
+
+/** The kind's parameters; a field the kind does not take is refused, since the signature covers the parameters the engine uses. */
 function params(kind: JobKind, raw: unknown): FeaturesJobParams | GradientJobParams | undefined {
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) throw new JobParameterError('params', 'a JSON object', JSON.stringify(raw)?.slice(0, 80) ?? 'none');
+  const p = (raw ?? {}) as Record<string, unknown>;
+  const extra = Object.keys(p).find((k) => !PARAM_FIELDS[kind].includes(k));
+  if (extra !== undefined) throw new JobParameterError(`params.${extra.slice(0, 40)}`, `absent: a ${kind} job takes ${PARAM_FIELDS[kind].join(', ') || 'no parameters'}`, 'a value');
   if (kind === 'aggregates') return undefined;
-  const p = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const int = (field: string, max: number) => {
     const v = p[field];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) throw new JobParameterError(`params.${field}`, `an integer in 1..${max}`, String(v));
@@ -49,6 +67,8 @@ export function parseSubmission(json: Record<string, unknown>): JobSubmission {
   if (!isBytes32(buyerKey)) throw new JobParameterError('buyerKey', '32 bytes of hex (X25519)', String(buyerKey));
   const p = params(kind, json['params']);
   return {
+    deadline: deadline(json['deadline']),
+    signature: json['signature'],
     jobId: json['jobId'],
     policyId: BigInt(json['policyId']),
     buyer: json['buyer'] as Address,
@@ -103,6 +123,9 @@ export function jobRequests(engine: JobEngine) {
       const s = view(jobId);
       const parameters = float32(base64(json['parameters'], 'parameters', Math.ceil((MAX_PARAMETERS * 4) / 3) * 4 + 4), 'parameters');
       const release = await engine.gradientStep(jobId, {
+        index: count(json['index'], 'index'),
+        deadline: deadline(json['deadline']),
+        signature: json['signature'],
         parameters,
         sampleRate: finite(json['sampleRate'], 'sampleRate'),
         noiseMultiplier: finite(json['noiseMultiplier'], 'noiseMultiplier'),
@@ -111,9 +134,9 @@ export function jobRequests(engine: JobEngine) {
       state.get(jobId.toLowerCase())!.steps = s.steps + 1;
       return { sealed: b64(release.sealed), epsilonSpent: release.epsilonSpent };
     },
-    async finish(jobId: Hex) {
+    async finish(jobId: Hex, json: Record<string, unknown>) {
       view(jobId);
-      const { receipt, signature, shares } = await engine.finish(jobId);
+      const { receipt, signature, shares } = await engine.finish(jobId, { steps: count(json['steps'], 'steps'), deadline: deadline(json['deadline']), signature: json['signature'] });
       state.get(jobId.toLowerCase())!.status = 'finished';
       return {
         receipt: { ...receipt, policyId: receipt.policyId.toString(), epsilonSpent: receipt.epsilonSpent.toString(), deadline: receipt.deadline.toString() },

@@ -9,6 +9,7 @@ import { verifyAttestation } from '@audata/verifier';
 import { createDevCa } from '@audata/verifier/dev';
 import { connectChannel, decodeAttestationBinding, envelopeHeaderToJson, submitContribution, proofTypes, registryDomain, type ChannelClient, type EnvelopeHeader } from '@audata/wire';
 import { sealContribution } from '../../../client/src/envelope/seal.ts';
+import { createBuyerSigner } from '../../../client/src/jobs/sign.ts';
 import { createChannelServer } from '../channel/server.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
@@ -191,7 +192,7 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, jobs, audit: { domain: auditDomain(chainId), signEvery: 4 } });
     expect(await fail(runtime.handlers['job.status']({ jobId }, new Uint8Array(0)))).to.equal('ENCLAVE_NOT_BOOTED');
     await runtime.handlers.boot({}, new Uint8Array(0));
-    const submission = { jobId, policyId: '7', buyer: privateKeyToAccount(generatePrivateKey()).address, kind: 'aggregates', model: '', buyerKey: keccak256('0x01') };
+    const submission = { jobId, policyId: '7', buyer: privateKeyToAccount(generatePrivateKey()).address, kind: 'aggregates', model: '', buyerKey: keccak256('0x01'), deadline: String(Math.floor(Date.now() / 1000) + 600) };
     const attach = (json: unknown) => new TextEncoder().encode(JSON.stringify(json));
     expect(await fail(runtime.handlers['job.submit']({}, attach(submission)))).to.equal('JOB_POLICY_UNKNOWN');
     expect(await fail(runtime.handlers['job.submit']({}, attach([1, 2])))).to.equal('CHANNEL_MESSAGE_INVALID');
@@ -213,7 +214,9 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     };
     const model = buildSoftmaxGradientModel({ features: 80, classes: 2 });
     const P = parameterCount({ features: 80, classes: 2 });
-    const buyer = privateKeyToAccount(generatePrivateKey()).address;
+    const buyerAccount = privateKeyToAccount(generatePrivateKey());
+    const buyer = buyerAccount.address;
+    const signer = createBuyerSigner({ account: buyerAccount, chainId, jobEscrow: registry });
     const policy = {
       id: 1n, createdAt: 0n, retired: false, buyer, jobKinds: 2, modelHashes: [sha256(model)], minScore: 0, languages: ['en', 'de'],
       termsHash: keccak256(toHex('CC-BY-4.0')), epsilon: 100_000_000n, delta: 10n ** 13n, price: 10n ** 18n, expiry: 10n ** 12n,
@@ -241,18 +244,22 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const keys = sodium.crypto_box_keypair();
     const jobId = keccak256(toHex('job with one file'));
     const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-    const submission = { jobId, policyId: '1', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params: { melBands: 80, classes: ['en', 'de'], parameters: P } };
+    const params = { melBands: 80, classes: ['en', 'de'], parameters: P };
+    const { deadline, signature } = await signer.submission({ jobId, policyId: 1n, buyer, kind: 'gradients', model, buyerKey: keys.publicKey, params });
+    const submission = { jobId, policyId: '1', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params, deadline: deadline.toString(), signature };
     const submitted = await client.request('job.submit', {}, json(submission));
     expect(submitted.body).to.deep.equal({ jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 });
     const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
-    const step = await client.request('job.step', { jobId }, json({ parameters, sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 }));
+    const signed = await signer.step(jobId, 0, { parameters: new Float32Array(P), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 });
+    const step = await client.request('job.step', { jobId }, json({ index: 0, parameters, sampleRate: 1, noiseMultiplier: 1, clipNorm: 1, deadline: signed.deadline.toString(), signature: signed.signature }));
     // The attachment is the sealed state recording the spend, then the sealed result.
     expect(step.body.state).to.not.equal(undefined);
     const result = step.binary.subarray(step.body.state!.bytes);
     const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(result, keys.publicKey, keys.privateKey))) as { noisySum: number[] };
     expect(release.noisySum).to.have.length(P);
     expect((await client.request('job.status', { jobId })).body.steps).to.equal(1);
-    const finished = JSON.parse(new TextDecoder().decode((await client.request('job.finish', { jobId })).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
+    const finish = await signer.finish(jobId, 1);
+    const finished = JSON.parse(new TextDecoder().decode((await client.request('job.finish', { jobId }, json({ steps: 1, deadline: finish.deadline.toString(), signature: finish.signature }))).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
     expect(finished.receipt.filesUsed).to.equal(1);
     expect(finished.shares).to.deep.equal([{ account: long.header.contributor, amount: (10n ** 18n).toString() }]);
     client.close();
@@ -270,7 +277,9 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     };
     const model = buildSoftmaxGradientModel({ features: 80, classes: 2 });
     const P = parameterCount({ features: 80, classes: 2 });
-    const buyer = privateKeyToAccount(generatePrivateKey()).address;
+    const buyerAccount = privateKeyToAccount(generatePrivateKey());
+    const buyer = buyerAccount.address;
+    const signer = createBuyerSigner({ account: buyerAccount, chainId, jobEscrow: registry });
     const dp = { sampleRate: 1, noiseMultiplier: 1, delta: 1e-5 };
     // A budget between two and three steps: one spent before the restart leaves exactly one.
     const budget = (epsilonFor({ ...dp, steps: 2 }).epsilon + epsilonFor({ ...dp, steps: 3 }).epsilon) / 2;
@@ -290,14 +299,19 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const keys = sodium.crypto_box_keypair();
     const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
     const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
-    const stepBody = json({ parameters, ...dp, clipNorm: 1 });
+    const stepBody = async (jobId: Hex, index: number) => {
+      const { deadline, signature } = await signer.step(jobId, index, { parameters: new Float32Array(P), sampleRate: dp.sampleRate, noiseMultiplier: dp.noiseMultiplier, clipNorm: 1 });
+      return json({ index, parameters, sampleRate: dp.sampleRate, noiseMultiplier: dp.noiseMultiplier, clipNorm: 1, deadline: deadline.toString(), signature });
+    };
     const runJob = async (runtime: ReturnType<typeof boot>, datasetKey: Hex, name: string) => {
       const file = await contribute(hexToBytes(datasetKey), new Uint8Array(4000 + name.length).fill(3));
       const session = (await runtime.handlers['contribution.begin']({ header: envelopeHeaderToJson(file.header) }, new Uint8Array(0))).body.session;
       await runtime.handlers['contribution.chunk']({ session }, file.ciphertext);
       await runtime.handlers['contribution.finish']({ session }, new Uint8Array(0));
       const jobId = keccak256(toHex(name));
-      const submission = { jobId, policyId: '3', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params: { melBands: 80, classes: ['en', 'de'], parameters: P } };
+      const params = { melBands: 80, classes: ['en', 'de'], parameters: P };
+      const { deadline, signature } = await signer.submission({ jobId, policyId: 3n, buyer, kind: 'gradients', model, buyerKey: keys.publicKey, params });
+      const submission = { jobId, policyId: '3', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params, deadline: deadline.toString(), signature };
       await runtime.handlers['job.submit']({}, json(submission));
       return jobId;
     };
@@ -305,7 +319,7 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const first = boot();
     const genesis = await first.handlers.boot({}, new Uint8Array(0));
     const jobA = await runJob(first, genesis.body.datasetKey, 'job before restart');
-    const spent = await first.handlers['job.step']({ jobId: jobA }, stepBody);
+    const spent = await first.handlers['job.step']({ jobId: jobA }, await stepBody(jobA, 0));
     expect(spent.body.epsilonSpent).to.be.closeTo(epsilonFor({ ...dp, steps: 1 }).epsilon, 1e-9);
     const stored = spent.binary!.slice(0, spent.body.state!.bytes);
 
@@ -313,15 +327,15 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const second = boot();
     await second.handlers.boot({ sealed: genesis.body.sealed }, stored);
     const jobB = await runJob(second, genesis.body.datasetKey, 'job after restart');
-    await second.handlers['job.step']({ jobId: jobB }, stepBody);
-    expect(await fail(second.handlers['job.step']({ jobId: jobB }, stepBody))).to.equal('PRIVACY_BUDGET_EXCEEDED');
+    await second.handlers['job.step']({ jobId: jobB }, await stepBody(jobB, 0));
+    expect(await fail(second.handlers['job.step']({ jobId: jobB }, await stepBody(jobB, 1)))).to.equal('PRIVACY_BUDGET_EXCEEDED');
 
     // Control: the same restart from the state before the spend would have allowed two more steps.
     const third = boot();
     await third.handlers.boot({ sealed: genesis.body.sealed }, genesis.binary!);
     const jobC = await runJob(third, genesis.body.datasetKey, 'job from the older state');
-    await third.handlers['job.step']({ jobId: jobC }, stepBody);
-    await third.handlers['job.step']({ jobId: jobC }, stepBody);
-    expect(await fail(third.handlers['job.step']({ jobId: jobC }, stepBody))).to.equal('PRIVACY_BUDGET_EXCEEDED');
+    await third.handlers['job.step']({ jobId: jobC }, await stepBody(jobC, 0));
+    await third.handlers['job.step']({ jobId: jobC }, await stepBody(jobC, 1));
+    expect(await fail(third.handlers['job.step']({ jobId: jobC }, await stepBody(jobC, 2)))).to.equal('PRIVACY_BUDGET_EXCEEDED');
   });
 });

@@ -439,8 +439,8 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       const { sealed, epsilonSpent } = await jobsOf('job.step').step(body.jobId, jsonAttachment('job.step', binary));
       return withState({ epsilonSpent }, sealed);
     },
-    async 'job.finish'(body) {
-      const answer = await jobsOf('job.finish').finish(body.jobId);
+    async 'job.finish'(body, binary) {
+      const answer = await jobsOf('job.finish').finish(body.jobId, jsonAttachment('job.finish', binary));
       return { body: {}, binary: new TextEncoder().encode(JSON.stringify(answer)) };
     },
   };

@@ -44,24 +44,25 @@ describe('host job routes (relay to the enclave)', () => {
     status: async (id) => (seen.push({ type: 'status', jobId: id }), status),
     result: async (id) => (seen.push({ type: 'result', jobId: id }), { sealed: new Uint8Array([1, 2, 3]), epsilonSpent: 0.5 }),
     step: async (id, body) => (seen.push({ type: 'step', jobId: id, body: new TextDecoder().decode(body) }), { sealed: new Uint8Array([4, 5]), epsilonSpent: 0.1 }),
-    finish: async (id) => (seen.push({ type: 'finish', jobId: id }), new TextEncoder().encode('{"receipt":{"jobId":"x"},"signature":"0x01","shares":[]}')),
+    finish: async (id, body) => (seen.push({ type: 'finish', jobId: id, body: new TextDecoder().decode(body) }), new TextEncoder().encode('{"receipt":{"jobId":"x"},"signature":"0x01","shares":[]}')),
   };
 
-  it('relays each route to the enclave with the body as sent, and the sealed bytes back as base64', async () => {
+  it('relays each route to the enclave with the body (and the buyer signature in it) as sent, and the sealed bytes back as base64', async () => {
     const host = await serve(relay);
     try {
-      const submitted = await fetch(`${host.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jobId":"x","model":"AAAA"}' });
+      const submitted = await fetch(`${host.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jobId":"x","model":"AAAA","deadline":"99","signature":"0x01"}' });
       expect(submitted.status).to.equal(201);
       expect(await submitted.json()).to.deep.equal(status);
       expect(await (await fetch(`${host.url}/v1/jobs/${jobId}`)).json()).to.deep.equal(status);
       expect(await (await fetch(`${host.url}/v1/jobs/${jobId}/result`)).json()).to.deep.equal({ sealed: 'AQID', epsilonSpent: 0.5 });
-      const step = await fetch(`${host.url}/v1/jobs/${jobId}/steps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parameters":"AAAAAA=="}' });
+      const step = await fetch(`${host.url}/v1/jobs/${jobId}/steps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"index":0,"parameters":"AAAAAA==","signature":"0x02"}' });
       expect(await step.json()).to.deep.equal({ sealed: 'BAU=', epsilonSpent: 0.1 });
-      const finished = await fetch(`${host.url}/v1/jobs/${jobId}/finish`, { method: 'POST' });
+      const finished = await fetch(`${host.url}/v1/jobs/${jobId}/finish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"steps":1,"deadline":"99","signature":"0x03"}' });
       expect(await finished.text()).to.equal('{"receipt":{"jobId":"x"},"signature":"0x01","shares":[]}');
       expect(seen.map((s) => s.type)).to.deep.equal(['submit', 'status', 'result', 'step', 'finish']);
-      expect(seen[0]!.body).to.equal('{"jobId":"x","model":"AAAA"}');
-      expect(seen[3]!.body).to.equal('{"parameters":"AAAAAA=="}');
+      expect(seen[0]!.body).to.equal('{"jobId":"x","model":"AAAA","deadline":"99","signature":"0x01"}');
+      expect(seen[3]!.body).to.equal('{"index":0,"parameters":"AAAAAA==","signature":"0x02"}');
+      expect(seen[4]!.body).to.equal('{"steps":1,"deadline":"99","signature":"0x03"}');
     } finally {
       await host.close();
     }
@@ -72,7 +73,7 @@ describe('host job routes (relay to the enclave)', () => {
     const post = () => fetch(`${host.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const code = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
     try {
-      for (const [remote, expected] of [['JOB_UNPAID', 402], ['JOB_POLICY_UNKNOWN', 404], ['JOB_WRONG_BUYER', 403], ['PRIVACY_BUDGET_EXCEEDED', 403], ['JOB_MODEL_OPERATOR_FORBIDDEN', 422], ['JOB_STATE', 409], ['ENCLAVE_JOBS_DISABLED', 503]] as const) {
+      for (const [remote, expected] of [['JOB_UNPAID', 402], ['JOB_POLICY_UNKNOWN', 404], ['JOB_WRONG_BUYER', 403], ['JOB_SIGNER_NOT_BUYER', 403], ['JOB_REQUEST_EXPIRED', 403], ['JOB_SIGNATURE_MISSING', 400], ['JOB_STEP_OUT_OF_ORDER', 409], ['PRIVACY_BUDGET_EXCEEDED', 403], ['JOB_MODEL_OPERATOR_FORBIDDEN', 422], ['JOB_STATE', 409], ['ENCLAVE_JOBS_DISABLED', 503]] as const) {
         fail = new ChannelRemoteError(remote, `refused: ${remote}`, {});
         const r = await post();
         expect(r.status, remote).to.equal(expected);
@@ -88,6 +89,9 @@ describe('host job routes (relay to the enclave)', () => {
       expect(await code(bad)).to.equal('HOST_INVALID_REQUEST');
       const empty = await fetch(`${host.url}/v1/jobs`, { method: 'POST' });
       expect(empty.status).to.equal(400);
+      const unsignedFinish = await fetch(`${host.url}/v1/jobs/${jobId}/finish`, { method: 'POST' });
+      expect(unsignedFinish.status).to.equal(400);
+      expect(await code(unsignedFinish)).to.equal('HOST_INVALID_REQUEST');
       const huge = await fetch(`${host.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(16 * 1024 * 1024 + 1) });
       expect(huge.status).to.equal(413);
       expect(await code(huge)).to.equal('HOST_JOB_BODY_TOO_LARGE');

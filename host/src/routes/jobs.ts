@@ -1,6 +1,8 @@
 // Buyers' jobs, relayed to the enclave's job engine (enclave/src/jobs/job-requests.ts): the
 // host passes request bodies through as bytes, never opens a release (each is sealed to the
 // buyer's key inside the enclave) and keeps the enclave's refusal codes, so the buyer can act.
+// Submit, step and finish bodies carry the buyer's signature; the enclave checks it, the host
+// only relays it (a host that altered a body would get the request refused).
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Hex } from 'viem';
 import { isAudataError } from '@audata/wire';
@@ -43,6 +45,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   JOB_POLICY_UNKNOWN: 404,
   JOB_UNPAID: 402,
   JOB_STATE: 409,
+  JOB_STEP_OUT_OF_ORDER: 409,
+  JOB_SIGNATURE_MISSING: 400,
+  JOB_SIGNATURE_INVALID: 400,
+  JOB_REQUEST_DEADLINE_TOO_FAR: 400,
   JOB_INVALID_PARAMETER: 400,
   CHANNEL_MESSAGE_INVALID: 400,
   JOB_MODEL_TOO_LARGE: 413,
@@ -114,9 +120,10 @@ export function jobRoutes(app: Express, deps: { jobs: JobRelay | undefined; maxB
     const { sealed, epsilonSpent } = await relay((jobs) => jobs.step(id, payload));
     res.json({ sealed: b64(sealed), epsilonSpent });
   });
-  app.post('/v1/jobs/:id/finish', async (req, res) => {
+  app.post('/v1/jobs/:id/finish', raw, async (req, res) => {
     const id = jobId(req);
-    const answer = await relay((jobs) => jobs.finish(id));
+    const payload = body(req);
+    const answer = await relay((jobs) => jobs.finish(id, payload));
     // The enclave's JSON as it sent it: the receipt its signature covers, unaltered.
     res.type('application/json').send(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
   });
