@@ -295,7 +295,10 @@ export interface ChannelRequests {
   'job.result': { jobId: Hex };
   /** One DP-SGD step; the attachment is the step's JSON, the binary reply the sealed noisy sum. */
   'job.step': { jobId: Hex };
-  /** The binary reply is the answer's JSON (receipt, signature, shares): shares outgrow the JSON part. */
+  /**
+   * The attachment is the buyer's signed finish request's JSON (steps, deadline, signature); the
+   * binary reply is the answer's JSON (receipt, signature, shares): shares outgrow the JSON part.
+   */
   'job.finish': { jobId: Hex };
 }
 
