@@ -4,7 +4,7 @@
 // Submit, train and finish are signed with the policy buyer's wallet key (--key/--keystore)
 // for this chain's JobEscrow; the enclave refuses them from anyone else.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isAddress, type Address, type Hex } from 'viem';
+import { isAddress, type Hex } from 'viem';
 import { CliUsageError, EXIT_OK, parseCli, runCliCommand, type CliCommand, type CliIo } from '@audata/wire';
 import { generateBuyerKey, openRelease, readBuyerKey, writeBuyerKey } from '../jobs/buyer-key.ts';
 import { JobInputError } from '../jobs/errors.ts';
