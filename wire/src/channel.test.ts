@@ -57,6 +57,22 @@ describe('channel frames', () => {
     expect(() => validateResponse('contribution.reissue', { ...reply, audioBytes: 1 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
   });
 
+  it('carries host-kept feature entries: a length on finish, a count on job.submit, job.features both ways', () => {
+    const ref = { counter: '12', sha256: `0x${'ab'.repeat(32)}`, bytes: 120 };
+    const finish = { type: 'contribution.finish', manifestHash: `0x${'01'.repeat(32)}`, contributor: `0x${'02'.repeat(20)}`, fileId: `0x${'03'.repeat(32)}`, audioBytes: 10, state: ref };
+    expect(() => validateResponse('contribution.finish', { ...finish, features: { bytes: 4000 } })).to.not.throw();
+    expect(() => validateResponse('contribution.finish', { ...finish, features: { bytes: 0 } })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('contribution.finish', { ...finish, features: { bytes: 1, key: 'x' } })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    const status = { type: 'job.submit', jobId: `0x${'04'.repeat(32)}`, kind: 'gradients', status: 'running', files: 2, steps: 0 };
+    expect(() => validateResponse('job.submit', { ...status, featuresNeeded: 2 })).to.not.throw();
+    expect(() => validateResponse('job.submit', { ...status, featuresNeeded: -1 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('job.status', { ...status, type: 'job.status', featuresNeeded: 2 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(validateRequest({ type: 'job.features', jobId: `0x${'04'.repeat(32)}` })).to.equal('job.features');
+    expect(() => validateRequest({ type: 'job.features' })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+    expect(() => validateResponse('job.features', { type: 'job.features', accepted: 1, missing: 0 })).to.not.throw();
+    expect(() => validateResponse('job.features', { type: 'job.features', accepted: 1 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
+  });
+
   it('keeps a remote error code only when it is well formed, and bounds what it carries', () => {
     const ok = remoteErrorOf({ code: 'ENVELOPE_REPLAYED', message: 'seen', details: { manifestHash: '0x01' } });
     expect(ok.code).to.equal('ENVELOPE_REPLAYED');

@@ -300,6 +300,12 @@ export interface ChannelRequests {
    * binary reply is the answer's JSON (receipt, signature, shares): shares outgrow the JSON part.
    */
   'job.finish': { jobId: Hex };
+  /**
+   * The encrypted feature entries a job needs (job.submit's reply names them), as the host keeps
+   * them. Attachment: per file, its id (32 bytes), the entry's length (u32, big-endian; 0 when
+   * the host has none) and the entry. The enclave authenticates each before the job may use it.
+   */
+  'job.features': { jobId: Hex };
 }
 
 /** A job as the enclave reports it. */
@@ -318,12 +324,17 @@ export interface ChannelResponses {
   'contribution.begin': { session: string };
   'contribution.chunk': { received: number };
   /** The enclave signs only proofs it computed, so there is no "sign this" request. */
-  'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex; state?: SealedStateRefJson };
+  /**
+   * With `features`, the binary reply is the sealed state (state.bytes long) followed by the
+   * file's encrypted feature entry (features.bytes long): the host stores the entry before the state.
+   */
+  'contribution.finish': { manifestHash: Hex; contributor: Address; fileId: Hex; audioBytes: number; proof?: ProofJson; signature?: Hex; state?: SealedStateRefJson; features?: { bytes: number } };
   /** The recorded result as a proof; `state` records the re-issue (the audit log moved). */
   'contribution.reissue': { manifestHash: Hex; contributor: Address; fileId: Hex; proof: ProofJson; signature: Hex; state: SealedStateRefJson };
   state: { state: SealedStateRefJson };
   'state.anchor': { anchor: StateAnchorJson; signature: Hex };
-  'job.submit': JobStatusJson;
+  /** With `featuresNeeded` (an enclave whose feature entries the host keeps), the binary reply is that many 32-byte file ids, to send in job.features. */
+  'job.submit': JobStatusJson & { featuresNeeded?: number };
   'job.status': JobStatusJson;
   /**
    * With `state`, the binary reply is that sealed state (state.bytes long) followed by the
@@ -332,10 +343,12 @@ export interface ChannelResponses {
   'job.result': { epsilonSpent: number; state?: SealedStateRefJson };
   'job.step': { epsilonSpent: number; state?: SealedStateRefJson };
   'job.finish': Record<string, never>;
+  /** Entries accepted, and how many the job still lacks. */
+  'job.features': { accepted: number; missing: number };
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish', 'job.features'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -388,21 +401,26 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
   'job.result': { jobId: bytes32 },
   'job.step': { jobId: bytes32 },
   'job.finish': { jobId: bytes32 },
+  'job.features': { jobId: bytes32 },
 };
 const responseSchemas: Record<RequestType, Record<string, Check>> = {
   boot: { genesis: bool, sealed: sealedKey, datasetKey: bytes32, signer: address, pipelineVersion: bytes32, state: optional(stateRef) },
   attestation: {},
   'contribution.begin': { session: SESSION },
   'contribution.chunk': { received: int(0, Number.MAX_SAFE_INTEGER) },
-  'contribution.finish': { manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)), state: optional(stateRef) },
+  'contribution.finish': {
+    manifestHash: bytes32, contributor: address, fileId: bytes32, audioBytes: int(0, Number.MAX_SAFE_INTEGER), proof: optional(proof), signature: optional(hex(65, 65)), state: optional(stateRef),
+    features: optional(object({ bytes: int(1, DEFAULT_MAX_FRAME_BYTES) })),
+  },
   'contribution.reissue': { manifestHash: bytes32, contributor: address, fileId: bytes32, proof, signature: hex(65, 65), state: stateRef },
   state: { state: stateRef },
   'state.anchor': { anchor: stateAnchor, signature: hex(65, 65) },
-  'job.submit': jobStatus,
+  'job.submit': { ...jobStatus, featuresNeeded: optional(int(0, DEFAULT_MAX_FRAME_BYTES / 32)) },
   'job.status': jobStatus,
   'job.result': { epsilonSpent: epsilon, state: optional(stateRef) },
   'job.step': { epsilonSpent: epsilon, state: optional(stateRef) },
   'job.finish': {},
+  'job.features': { accepted: int(0, Number.MAX_SAFE_INTEGER), missing: int(0, Number.MAX_SAFE_INTEGER) },
 };
 
 function validate(schemas: Record<RequestType, Record<string, Check>>, json: Record<string, unknown>): RequestType {

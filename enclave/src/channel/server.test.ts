@@ -23,6 +23,7 @@ const handlers: ChannelHandlers = {
   'job.result': async () => ({ body: { epsilonSpent: 0 }, binary: new Uint8Array([9]) }),
   'job.step': async () => ({ body: { epsilonSpent: 0.1 }, binary: new Uint8Array([9]) }),
   'job.finish': async () => ({ body: {}, binary: new Uint8Array([0x7b, 0x7d]) }),
+  'job.features': async () => ({ body: { accepted: 0, missing: 0 } }),
 };
 
 /** Sends raw bytes and collects the frames that come back until the server closes or `count` arrive. */

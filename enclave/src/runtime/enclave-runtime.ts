@@ -22,7 +22,9 @@ import { checkSignedHeader } from './signed-header.ts';
 import { PieceQueue } from './piece-queue.ts';
 import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type FileRecord, type RecordedResult, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { FeatureStore, MemoryFeatureBackend, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
+import { FeatureStore, MemoryFeatureBackend, featureBlobKey, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
+import { HostFeatureBackend } from '../feature-store/host-backend.ts';
+import { passesFilter } from '../jobs/selection.ts';
 import { catalogueEntry, catalogueFileOf, FileCatalogue } from '../jobs/catalogue.ts';
 import { JobEngine } from '../jobs/job-engine.ts';
 import { FeatureStoreTamperedError } from '../feature-store/errors.ts';
@@ -40,8 +42,12 @@ import type { SigningTarget } from '../signing/enclave-signer.ts';
 export interface JobsParams {
   source: PolicySource;
   escrow: SigningTarget;
-  /** Where the encrypted feature entries live (default: this process's memory). */
-  featureBackend?: FeatureBlobBackend;
+  /**
+   * Where the encrypted feature entries live: 'host' (each leaves with its finish reply, the host
+   * keeps it and supplies it again in job.features when a job needs it), a backend of its own, or
+   * by default this process's memory (tests; lost with the process).
+   */
+  featureBackend?: FeatureBlobBackend | 'host';
   random?: RandomStream;
   /** Unix seconds for policy expiry and receipt deadlines (in development: the chain's clock). */
   now?: () => bigint | Promise<bigint>;
@@ -134,6 +140,9 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   const ledgerStore = new MemoryLedgerStorage();
   const catalogue = new FileCatalogue();
   let features: FeatureStore | undefined;
+  const hostFeatures = params.jobs?.featureBackend === 'host' ? new HostFeatureBackend() : undefined;
+  // With host-kept entries: which files each running job needs supplied (lower-case ids).
+  const jobNeeds = new Map<string, Set<Hex>>();
   let jobs: ReturnType<typeof jobRequests> | undefined;
   const jobsOf = (type: string) => {
     booted(type);
@@ -166,6 +175,14 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     binary.set(state.bytes, 0);
     binary.set(result, state.bytes.length);
     return { body: { ...body, state: state.ref }, binary };
+  };
+
+  /** A finished job's supplied entries go, unless another running job still needs them. */
+  const releaseEntries = (jobId: Hex) => {
+    const needs = jobNeeds.get(jobId.toLowerCase());
+    if (needs === undefined || hostFeatures === undefined) return;
+    jobNeeds.delete(jobId.toLowerCase());
+    for (const id of needs) if (![...jobNeeds.values()].some((other) => other.has(id))) hostFeatures.drop(featureBlobKey(id));
   };
 
   const booted = (type: string): DatasetKeyPair => {
@@ -228,7 +245,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         }
         if (params.jobs !== undefined) {
           const j = params.jobs;
-          const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: j.featureBackend ?? new MemoryFeatureBackend(), randomBytes: random });
+          const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: hostFeatures ?? (j.featureBackend === 'host' ? undefined : j.featureBackend) ?? new MemoryFeatureBackend(), randomBytes: random });
           features = store;
           const engine = new JobEngine({
             source: j.source,
@@ -370,7 +387,11 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         await audit?.append('proof', hexToBytes(signature));
         if (hasFeatures) catalogue.add(entry);
         const state = emitState();
-        return { body: { ...reply, proof: proofToJson(proof), signature, state: state.ref }, binary: state.bytes };
+        const body = { ...reply, proof: proofToJson(proof), signature, state: state.ref };
+        const entryOut = hostFeatures?.take(featureBlobKey(proof.fileId));
+        if (entryOut === undefined) return { body, binary: state.bytes };
+        // The entry after the state; the host keeps the entry first, so a kept state never names a missing one.
+        return { body: { ...body, features: { bytes: entryOut.length } }, binary: concat(state.bytes, entryOut) };
       } finally {
         await sodium.ready;
         sodium.memzero(opened.audio);
@@ -426,7 +447,46 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     },
 
     async 'job.submit'(_body, binary) {
-      return { body: await jobsOf('job.submit').submit(jsonAttachment('job.submit', binary)) };
+      const json = jsonAttachment('job.submit', binary);
+      const status = await jobsOf('job.submit').submit(json);
+      if (hostFeatures === undefined || status.kind === 'aggregates') return { body: status };
+      // Every catalogued file the policy's filter admits: a superset of the engine's selection
+      // (which also drops revoked files), so every entry a step reads is asked for.
+      const policy = await params.jobs!.source.policy(BigInt(String(json['policyId'])));
+      const needed = catalogue.files().filter((f) => passesFilter(f, policy)).map((f) => f.fileId.toLowerCase() as Hex);
+      jobNeeds.set(status.jobId.toLowerCase(), new Set(needed));
+      return { body: { ...status, featuresNeeded: needed.length }, binary: concat(...needed.map((id) => hexToBytes(id))) };
+    },
+    async 'job.features'(body, binary) {
+      booted('job.features');
+      const needs = jobNeeds.get(body.jobId.toLowerCase());
+      if (hostFeatures === undefined || features === undefined || needs === undefined) throw new ChannelMessageInvalidError('job.features', 'jobId', 'names no job waiting for feature entries');
+      const view = new DataView(binary.buffer, binary.byteOffset, binary.length);
+      let accepted = 0;
+      for (let o = 0; o < binary.length; ) {
+        if (o + 36 > binary.length) throw new ChannelMessageInvalidError('job.features', 'attachment', `ends inside an entry header at byte ${o}`);
+        const fileId = bytesToHex(binary.subarray(o, o + 32));
+        const length = view.getUint32(o + 32);
+        o += 36;
+        if (!needs.has(fileId)) throw new ChannelMessageInvalidError('job.features', 'attachment', `carries ${fileId}, which the job does not need`);
+        if (length === 0) throw new FeatureStoreTamperedError(fileId, 'the entry is missing');
+        if (length > features.maxEntryBytes) throw new FeatureStoreTamperedError(fileId, `${length} bytes exceed the ${features.maxEntryBytes}-byte cap`);
+        if (o + length > binary.length) throw new ChannelMessageInvalidError('job.features', 'attachment', `declares ${length} bytes for ${fileId}, ${binary.length - o} left`);
+        const key = featureBlobKey(fileId);
+        hostFeatures.supply(key, binary.subarray(o, o + length));
+        o += length;
+        try {
+          // Authenticated now (and again at every read): a spoiled entry is refused at once.
+          await features.get(fileId);
+        } catch (error) {
+          hostFeatures.drop(key);
+          throw error;
+        }
+        accepted += 1;
+      }
+      let missing = 0;
+      for (const id of needs) if ((await hostFeatures.get(featureBlobKey(id))) === undefined) missing += 1;
+      return { body: { accepted, missing } };
     },
     async 'job.status'(body) {
       return { body: jobsOf('job.status').status(body.jobId) };
@@ -441,10 +501,21 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     },
     async 'job.finish'(body, binary) {
       const answer = await jobsOf('job.finish').finish(body.jobId, jsonAttachment('job.finish', binary));
+      releaseEntries(body.jobId);
       return { body: {}, binary: new TextEncoder().encode(JSON.stringify(answer)) };
     },
   };
   return { handlers, signer: signer.address };
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** A job request's JSON, carried as the attachment; the frame limit already capped its size. */

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import sodium from 'libsodium-wrappers';
-import { hexToBytes, keccak256, recoverTypedDataAddress, sha256, toHex, type Hex } from 'viem';
+import { bytesToHex, hexToBytes, keccak256, recoverTypedDataAddress, sha256, toHex, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { auditDomain, type AuditEntry } from '@audata/verifier/audit';
 import { createDevCa } from '@audata/verifier/dev';
@@ -15,6 +15,7 @@ import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
 import { MemoryFeatureBackend } from '../feature-store/feature-store.ts';
 import type { PolicySource } from '../jobs/policy-source.ts';
 import { buildSoftmaxGradientModel, parameterCount } from '../jobs/softmax-classifier.ts';
+import { createBuyerSigner } from '../../../client/src/jobs/sign.ts';
 import { createEnclaveRuntime, type ContributionScorer, type EnclaveRuntime } from './enclave-runtime.ts';
 
 const sha384 = (text: string) => new Uint8Array(createHash('sha384').update(text).digest());
@@ -144,25 +145,54 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     expect(await fail(plain.handlers['contribution.reissue']({ header: envelopeHeaderToJson(opened.header) }, none))).to.equal('ENCLAVE_RESULT_NOT_RECORDED');
   });
 
-  it('rebuilds the job catalogue at boot from the records: a job after a restart selects the files scored before it', async () => {
+  /** A paid gradient policy over en and de, and a buyer who signs their requests. */
+  function market() {
     const model = buildSoftmaxGradientModel({ features: 80, classes: 2 });
     const P = parameterCount({ features: 80, classes: 2 });
-    const buyer = privateKeyToAccount(generatePrivateKey()).address;
+    const account = privateKeyToAccount(generatePrivateKey());
+    const signer = createBuyerSigner({ account, chainId, jobEscrow: registry });
     const policy = {
-      id: 1n, createdAt: 0n, retired: false, buyer, jobKinds: 2, modelHashes: [sha256(model)], minScore: 0, languages: ['en', 'de'],
+      id: 1n, createdAt: 0n, retired: false, buyer: account.address, jobKinds: 2, modelHashes: [sha256(model)], minScore: 0, languages: ['en', 'de'],
       termsHash: keccak256(toHex('CC-BY-4.0')), epsilon: 100_000_000n, delta: 10n ** 13n, price: 10n ** 18n, expiry: 10n ** 12n,
     };
     const source: PolicySource = {
       policy: async () => policy,
-      escrow: async (_jobId, policyId) => ({ paused: false, status: 'paid', buyer, policyId, price: policy.price, policyEpsilonSpent: 0n }),
+      escrow: async (_jobId, policyId) => ({ paused: false, status: 'paid', buyer: account.address, policyId, price: policy.price, policyEpsilonSpent: 0n }),
       revoked: async () => new Set(),
     };
-    // The encrypted feature entries outlive the enclave (the host keeps them); the catalogue must come from the state.
+    const keys = sodium.crypto_box_keypair();
+    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    const params = { melBands: 80, classes: ['en', 'de'], parameters: P };
+    return {
+      policy, source, keys,
+      async submission(name: string) {
+        const jobId = keccak256(toHex(name));
+        const { deadline, signature } = await signer.submission({ jobId, policyId: 1n, buyer: account.address, kind: 'gradients', model, buyerKey: keys.publicKey, params });
+        return { jobId, body: json({ jobId, policyId: '1', buyer: account.address, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params, deadline: deadline.toString(), signature }) };
+      },
+      async step(jobId: Hex, index: number) {
+        const { deadline, signature } = await signer.step(jobId, index, { parameters: new Float32Array(P), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 });
+        return json({ index, parameters: Buffer.from(new Float32Array(P).buffer).toString('base64'), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1, deadline: deadline.toString(), signature });
+      },
+      async finish(jobId: Hex, steps: number) {
+        const { deadline, signature } = await signer.finish(jobId, steps);
+        return json({ steps, deadline: deadline.toString(), signature });
+      },
+      open(sealed: Uint8Array) {
+        return JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(sealed, keys.publicKey, keys.privateKey))) as { noisySum: number[] };
+      },
+      P,
+    };
+  }
+
+  it('rebuilds the job catalogue at boot from the records: a job after a restart selects the files scored before it', async () => {
+    const m = market();
+    // The encrypted feature entries outlive the enclave (a backend of its own); the catalogue must come from the state.
     const features = new MemoryFeatureBackend();
     const boot = () =>
       createEnclaveRuntime({
         nsm: nsm(), kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, scorer: countingScorer().scorer,
-        jobs: { source, escrow: { chainId, contract: registry }, featureBackend: features }, audit: { domain: auditDomain(chainId), signEvery: 4 },
+        jobs: { source: m.source, escrow: { chainId, contract: registry }, featureBackend: features }, audit: { domain: auditDomain(chainId), signEvery: 4 },
       });
     const first = boot();
     const genesis = await first.handlers.boot({}, none);
@@ -173,32 +203,92 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     await upload(first, de);
     const last = await upload(first, short);
 
-    const keys = sodium.crypto_box_keypair();
-    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-    const submission = (name: string) => ({
-      jobId: keccak256(toHex(name)), policyId: '1', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey),
-      params: { melBands: 80, classes: ['en', 'de'], parameters: P },
-    });
-
     // Control: restarted without the state, the enclave has nothing to offer.
     const forgetful = boot();
     await forgetful.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, none);
-    expect(await fail(forgetful.handlers['job.submit']({}, json(submission('forgetful'))))).to.equal('JOB_NO_FILES');
+    expect(await fail(forgetful.handlers['job.submit']({}, (await m.submission('forgetful')).body))).to.equal('JOB_NO_FILES');
 
     const second = boot();
     await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, last.state);
-    const job = submission('after restart');
-    const submitted = await second.handlers['job.submit']({}, json(job));
+    const job = await m.submission('after restart');
+    const submitted = await second.handlers['job.submit']({}, job.body);
     // The short file (no log-mel) stays out, as at scoring.
     expect(submitted.body).to.deep.equal({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 2, steps: 0 });
-    const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
-    const step = await second.handlers['job.step']({ jobId: job.jobId }, json({ parameters, sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 }));
-    const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(step.binary!.subarray(step.body.state!.bytes), keys.publicKey, keys.privateKey))) as { noisySum: number[] };
-    expect(release.noisySum).to.have.length(P);
-    const answer = JSON.parse(new TextDecoder().decode((await second.handlers['job.finish']({ jobId: job.jobId }, none)).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
+    const step = await second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0));
+    expect(m.open(step.binary!.subarray(step.body.state!.bytes)).noisySum).to.have.length(m.P);
+    const answer = JSON.parse(new TextDecoder().decode((await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1))).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
     expect(answer.receipt.filesUsed).to.equal(2);
-    // Shares follow the recorded scores (20000 and 16000 bytes capped at 10000 each: an even split).
     expect(answer.shares.map((s) => s.account).sort()).to.deep.equal([en.header.contributor, de.header.contributor].sort());
-    expect(answer.shares.reduce((sum, s) => sum + BigInt(s.amount), 0n)).to.equal(policy.price);
+    expect(answer.shares.reduce((sum, s) => sum + BigInt(s.amount), 0n)).to.equal(m.policy.price);
+  });
+
+  it('with host-kept features: each entry leaves with its finish reply, and a job after a restart runs on the entries the host supplies, refusing a missing, spoiled or swapped one', async () => {
+    const m = market();
+    const boot = () =>
+      createEnclaveRuntime({
+        nsm: nsm(), kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, scorer: countingScorer().scorer,
+        jobs: { source: m.source, escrow: { chainId, contract: registry }, featureBackend: 'host' }, audit: { domain: auditDomain(chainId), signEvery: 4 },
+      });
+    const first = boot();
+    const genesis = await first.handlers.boot({}, none);
+    const host = new Map<Hex, Uint8Array>();
+    const files = [
+      await contribute(genesis.body.datasetKey, new Uint8Array(20_000).fill(7), 'en'),
+      await contribute(genesis.body.datasetKey, new Uint8Array(16_000).fill(8), 'de'),
+      await contribute(genesis.body.datasetKey, new Uint8Array(500).fill(9), 'en'),
+    ];
+    let state = none;
+    for (const file of files) {
+      const done = await upload(first, file);
+      const stateBytes = done.body.state!.bytes;
+      state = done.state.slice(0, stateBytes);
+      if (done.body.features === undefined) {
+        expect(done.state.length).to.equal(stateBytes);
+        continue;
+      }
+      expect(done.state.length).to.equal(stateBytes + done.body.features.bytes);
+      host.set(done.body.fileId.toLowerCase() as Hex, done.state.slice(stateBytes));
+    }
+    expect(host.size).to.equal(2);
+    const [en, de] = [files[0]!.header.manifest.ciphertextSha256.toLowerCase() as Hex, files[1]!.header.manifest.ciphertextSha256.toLowerCase() as Hex];
+    const supply = (entries: Array<[Hex, Uint8Array]>) => {
+      const parts: number[] = [];
+      for (const [id, entry] of entries) {
+        const length = new Uint8Array(4);
+        new DataView(length.buffer).setUint32(0, entry.length);
+        parts.push(...hexToBytes(id), ...length, ...entry);
+      }
+      return new Uint8Array(parts);
+    };
+
+    const second = boot();
+    await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, state);
+    const job = await m.submission('host features');
+    const submitted = await second.handlers['job.submit']({}, job.body);
+    expect(submitted.body.featuresNeeded).to.equal(2);
+    const wanted = submitted.binary!;
+    expect([bytesToHex(wanted.subarray(0, 32)), bytesToHex(wanted.subarray(32, 64))].sort()).to.deep.equal([en, de].sort());
+    // Nothing supplied yet: a step cannot run.
+    expect(await fail(second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0)))).to.equal('FEATURE_STORE_TAMPERED');
+
+    const spoiled = host.get(en)!.slice();
+    spoiled[spoiled.length - 1]! ^= 1;
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, spoiled]])))).to.equal('FEATURE_STORE_TAMPERED');
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(de)!]])))).to.equal('FEATURE_STORE_TAMPERED');
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, new Uint8Array(0)]])))).to.equal('FEATURE_STORE_TAMPERED');
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[keccak256(toHex('not needed')), host.get(en)!]])))).to.equal('CHANNEL_MESSAGE_INVALID');
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(en)!]]).subarray(0, 40)))).to.equal('CHANNEL_MESSAGE_INVALID');
+    expect(await fail(second.handlers['job.features']({ jobId: keccak256(toHex('no such job')) }, supply([[en, host.get(en)!]])))).to.equal('CHANNEL_MESSAGE_INVALID');
+
+    const half = await second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(en)!]]));
+    expect(half.body).to.deep.equal({ accepted: 1, missing: 1 });
+    const all = await second.handlers['job.features']({ jobId: job.jobId }, supply([[de, host.get(de)!]]));
+    expect(all.body).to.deep.equal({ accepted: 1, missing: 0 });
+    const step = await second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0));
+    expect(m.open(step.binary!.subarray(step.body.state!.bytes)).noisySum).to.have.length(m.P);
+    const answer = JSON.parse(new TextDecoder().decode((await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1))).binary)) as { receipt: { filesUsed: number } };
+    expect(answer.receipt.filesUsed).to.equal(2);
+    // Finished: its entries are let go, and the job takes no more.
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(en)!]])))).to.equal('CHANNEL_MESSAGE_INVALID');
   });
 });
