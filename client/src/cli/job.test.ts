@@ -42,6 +42,8 @@ describe('audata job (HTTP relay to the job engine)', function () {
   const featuresModel = buildMeanPoolEmbeddingModel({ melBands: MELS, embedding: 2 }, Float32Array.from({ length: MELS * 2 }, (_, i) => (i % 3) - 1));
   let server: Server;
   let host = '';
+  /** The engine's clock: this machine's unless a test pins it to a chain's. */
+  let chainTime: bigint | undefined;
 
   before(async () => {
     const catalogue: CatalogueFile[] = Array.from({ length: 12 }, (_, i) => ({
@@ -63,6 +65,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
       escrow: { chainId: 1, contract: escrow },
       audit: new AuditLog({ signer: privateKeyToAccount(keccak256(toHex('audit'))), domain: auditDomain(1), signEvery: 10 }),
       random: new RandomStream(chacha20Random(new Uint8Array(32).fill(9))),
+      now: () => chainTime ?? BigInt(Math.floor(Date.now() / 1000)),
     });
     const jobs = jobRequests(engine);
     server = createServer((req, res) => {
@@ -157,5 +160,37 @@ describe('audata job (HTTP relay to the job engine)', function () {
     const unsigned = await run('finish', jobId, '--host', host);
     expect(unsigned.code).to.equal(2);
     expect(unsigned.err).to.match(/--key HEX and --keystore FILE/);
+  });
+
+  it('dates deadlines by the chain\'s latest block read over --rpc, the clock the enclave keeps', async () => {
+    // A chain whose clock is a week behind this machine's: a deadline from the local clock would be too far ahead.
+    chainTime = BigInt(Math.floor(Date.now() / 1000)) - 7n * 86_400n;
+    const rpc = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const call = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; method: string };
+        const block = { number: '0x10', hash: `0x${'11'.repeat(32)}`, parentHash: `0x${'22'.repeat(32)}`, timestamp: `0x${chainTime!.toString(16)}`, transactions: [], gasLimit: '0x1', gasUsed: '0x0', baseFeePerGas: '0x1' };
+        const result = call.method === 'eth_chainId' ? '0x1' : call.method === 'eth_getBlockByNumber' ? block : null;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result }));
+      });
+    });
+    await new Promise<void>((resolve) => rpc.listen(0, '127.0.0.1', resolve));
+    try {
+      const rpcUrl = `http://127.0.0.1:${(rpc.address() as { port: number }).port}`;
+      const keyFile = join(dir, 'k4.key');
+      await run('keygen', '--out', keyFile);
+      const modelFile = join(dir, 'features-rpc.onnx');
+      writeFileSync(modelFile, featuresModel);
+      const args = (jobId: Hex, ...clock: string[]) => ['submit', '--host', host, '--key', buyerKeyHex, '--escrow', escrow, ...clock, '--job-id', jobId, '--policy', '1', '--kind', 'features', '--model', modelFile, '--key-file', keyFile, '--params', JSON.stringify({ melBands: MELS, embedding: 2 })];
+      const local = await run(...args(keccak256(toHex('local clock')), '--chain-id', '1'));
+      expect(local.err).to.match(/JOB_REQUEST_DEADLINE_TOO_FAR/);
+      const chain = await run(...args(keccak256(toHex('chain clock')), '--rpc', rpcUrl));
+      expect(chain.code, chain.err).to.equal(0);
+      expect((await run('finish', keccak256(toHex('chain clock')), '--host', host, '--key', buyerKeyHex, '--escrow', escrow, '--rpc', rpcUrl)).code).to.equal(0);
+    } finally {
+      chainTime = undefined;
+      rpc.close();
+    }
   });
 });
