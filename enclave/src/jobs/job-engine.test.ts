@@ -304,6 +304,14 @@ describe('JobEngine (fake chain)', function () {
       expect(await code(async () => t.engine.finish(job.jobId, await finishing(job.jobId, 2)))).to.equal('OK');
     });
 
+    it('starts one job when the same signed submission arrives twice at once', async () => {
+      const t = setup();
+      const job = await submission('features');
+      const [a, b] = await Promise.all([code(() => t.engine.submit(job)), code(() => t.engine.submit(job))]);
+      expect([a, b]).to.deep.equal(['OK', 'JOB_STATE']);
+      expect(t.audit.export().entries.map((e) => e.kind)).to.deep.equal(['job-start']);
+    });
+
     it('runs steps of one job one at a time: a concurrent second step is refused', async () => {
       const t = setup();
       const job = await submission('gradients');

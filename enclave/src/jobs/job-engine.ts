@@ -190,6 +190,8 @@ function parseAggregatesSpec(model: Uint8Array): AggregatePolicy {
 export class JobEngine {
   readonly #deps: JobEngineDeps;
   readonly #jobs = new Map<string, Job>();
+  /** Job ids whose submission is being checked: the same signed submission sent twice at once starts one job. */
+  readonly #submitting = new Set<string>();
   readonly #now: () => bigint | Promise<bigint>;
   /** Buyer requests are bound to the JobEscrow receipts settle on. */
   readonly #domain: TypedDataDomain;
@@ -224,7 +226,16 @@ export class JobEngine {
    */
   async submit(submission: JobSubmission): Promise<{ files: number }> {
     const key = submission.jobId.toLowerCase();
-    if (this.#jobs.has(key)) throw new JobStateError(submission.jobId, 'new', 'already submitted');
+    if (this.#jobs.has(key) || this.#submitting.has(key)) throw new JobStateError(submission.jobId, 'new', 'already submitted');
+    this.#submitting.add(key);
+    try {
+      return await this.#submit(submission, key);
+    } finally {
+      this.#submitting.delete(key);
+    }
+  }
+
+  async #submit(submission: JobSubmission, key: string): Promise<{ files: number }> {
     if (submission.buyerKey.length !== 32) throw new JobParameterError('buyerKey', '32 bytes (X25519)', submission.buyerKey.length);
     await this.#checkDeadline('submission', submission.deadline);
     const read = await this.#deps.source.policy(submission.policyId);
