@@ -45,6 +45,7 @@ export function mechanismString(value: number): string {
   return String(value);
 }
 
+/** `sha256Of` may be a faster SHA-256 (the enclave passes node:crypto's); viem's by default. */
 export function jobSubmissionMessage(input: {
   jobId: Hex;
   policyId: bigint;
@@ -53,12 +54,12 @@ export function jobSubmissionMessage(input: {
   buyerKey: Uint8Array;
   params: object | undefined;
   deadline: bigint;
-}): JobSubmissionMessage {
+}, sha256Of: (bytes: Uint8Array) => Hex = sha256): JobSubmissionMessage {
   return {
     jobId: input.jobId,
     policyId: input.policyId,
     kind: input.kind,
-    modelHash: sha256(input.model),
+    modelHash: sha256Of(input.model),
     buyerKey: toHex(input.buyerKey),
     paramsHash: jobParamsHash(input.params),
     deadline: input.deadline,

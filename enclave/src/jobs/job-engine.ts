@@ -239,7 +239,7 @@ export class JobEngine {
     if (submission.buyerKey.length !== 32) throw new JobParameterError('buyerKey', '32 bytes (X25519)', submission.buyerKey.length);
     await this.#checkDeadline('submission', submission.deadline);
     const read = await this.#deps.source.policy(submission.policyId);
-    const message = jobSubmissionMessage({ ...submission, params: submission.params });
+    const message = jobSubmissionMessage({ ...submission, params: submission.params }, sha256Hex);
     await requireBuyerSignature('submission', jobSubmissionTypedData(this.#domain, message), submission.signature, read);
     const request: JobRequest = { jobId: submission.jobId, policyId: submission.policyId, buyer: submission.buyer, kind: submission.kind, modelHash: message.modelHash };
     const { policy, ledger } = await this.#authorize(request, read);
