@@ -51,6 +51,8 @@ function jobsParams(jobs: NonNullable<EnclaveConfig['jobs']>, contributionRegist
   return {
     source: ChainPolicySource.fromRpc(jobs.rpcUrl, { accessPolicyRegistry: jobs.accessPolicyRegistry, jobEscrow: jobs.jobEscrow, contributionRegistry }),
     escrow: { chainId, contract: jobs.jobEscrow },
+    // The enclave has no disk: each file's encrypted features go to the host with its finish reply and come back for jobs.
+    featureBackend: 'host' as const,
     now: async () => (await client.getBlock({ blockTag: 'latest' })).timestamp,
   };
 }

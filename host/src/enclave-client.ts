@@ -74,6 +74,16 @@ export interface EnclaveStateKeeper {
   save(ref: SealedStateRefJson, blob: Uint8Array): unknown;
 }
 
+/** Where the host keeps the enclave's encrypted feature entries (FeatureEntryStore in db/feature-entries.ts). */
+export interface FeatureEntryKeeper {
+  /** Durable when it resolves. */
+  save(fileId: Hex, entry: Uint8Array): Promise<unknown>;
+  load(fileId: Hex): Promise<Uint8Array | undefined>;
+}
+
+/** Bytes of entries per job.features frame, well under the frame limit. */
+const FEATURE_BATCH_BYTES = 8 * 1024 * 1024;
+
 export interface ChannelEnclaveClientParams {
   address: ChannelAddress;
   sealedKeys: SealedKeyStore;
@@ -84,6 +94,13 @@ export interface ChannelEnclaveClientParams {
    * `attest` asks the enclave just booted for a document (to register its signer).
    */
   onBoot?: (boot: BootInfo, attest: (nonce: Uint8Array) => Promise<Uint8Array>) => Promise<void>;
+  /**
+   * Keeps the feature entries an enclave with host-kept features sends with each finish reply,
+   * and hands them back when a job needs them. Without one such entries are dropped.
+   */
+  features?: FeatureEntryKeeper;
+  /** Entry bytes per job.features frame (default 8 MiB). */
+  featureBatchBytes?: number;
   /** Ciphertext bytes per contribution.chunk frame (default 1 MiB). */
   pieceBytes?: number;
   timeoutMs?: number;
@@ -166,8 +183,13 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
         await channel.request('contribution.chunk', { session: begun.session }, piece);
       }
       const { body, binary } = await channel.request('contribution.finish', { session: begun.session });
-      // The state that remembers this file is kept before its proof is used anywhere.
-      if (body.state !== undefined) this.#p.states?.save(body.state, binary);
+      const stateBytes = body.state?.bytes ?? 0;
+      const entryBytes = body.features?.bytes ?? 0;
+      if (stateBytes + entryBytes !== binary.length) throw new EnclaveReplyMismatchError('attachment', `${stateBytes + entryBytes} bytes (state and feature entry)`, String(binary.length));
+      // The feature entry first, then the state that names the file as having one; the state that
+      // remembers this file is kept before its proof is used anywhere.
+      if (body.features !== undefined) await this.#p.features?.save(body.fileId, binary.slice(stateBytes));
+      if (body.state !== undefined) await this.#p.states?.save(body.state, binary.subarray(0, stateBytes));
       if (body.fileId.toLowerCase() !== request.fileId.toLowerCase()) throw new EnclaveReplyMismatchError('fileId', request.fileId, body.fileId);
       if (body.proof === undefined || body.signature === undefined) throw new EnclaveNoProofError(request.fileId);
       const proof: ContributionProof = { ...body.proof, deadline: BigInt(body.proof.deadline) };
@@ -185,7 +207,35 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   }
 
   async submit(body: Uint8Array): Promise<JobStatusJson> {
-    return (await this.#request((c) => c.request('job.submit', {}, body))).body;
+    return this.#request(async (channel) => {
+      const reply = await channel.request('job.submit', {}, body);
+      const { featuresNeeded, ...status } = reply.body;
+      if (featuresNeeded !== undefined && featuresNeeded > 0) await this.#supplyFeatures(channel, status.jobId, reply.binary, featuresNeeded);
+      return status;
+    });
+  }
+
+  /** Hands the enclave the entries a job needs, in frames of about featureBatchBytes; one the host lacks goes as empty, which the enclave refuses. */
+  async #supplyFeatures(channel: ChannelClient, jobId: Hex, ids: Uint8Array, count: number): Promise<void> {
+    if (ids.length !== count * 32) throw new EnclaveReplyMismatchError('job.submit attachment', `${count * 32} bytes (${count} file ids)`, String(ids.length));
+    let batch: Uint8Array[] = [];
+    let size = 0;
+    const send = async () => {
+      if (batch.length > 0) await channel.request('job.features', { jobId }, Buffer.concat(batch));
+      batch = [];
+      size = 0;
+    };
+    for (let i = 0; i < count; i++) {
+      const fileId = toHex(ids.subarray(i * 32, (i + 1) * 32));
+      const entry = (await this.#p.features?.load(fileId)) ?? new Uint8Array(0);
+      const head = new Uint8Array(36);
+      head.set(ids.subarray(i * 32, (i + 1) * 32), 0);
+      new DataView(head.buffer).setUint32(32, entry.length);
+      if (size > 0 && size + head.length + entry.length > (this.#p.featureBatchBytes ?? FEATURE_BATCH_BYTES)) await send();
+      batch.push(head, entry);
+      size += head.length + entry.length;
+    }
+    await send();
   }
 
   async status(jobId: Hex): Promise<JobStatusJson> {

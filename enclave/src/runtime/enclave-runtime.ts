@@ -24,6 +24,10 @@ import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResu
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { FeatureStore, MemoryFeatureBackend, featureBlobKey, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
 import { HostFeatureBackend } from '../feature-store/host-backend.ts';
+import { FeatureStoreInputError } from '../feature-store/errors.ts';
+
+/** 8 MiB: with a state of up to 8 MiB it fits one channel frame (about 4 minutes of 80-band log-mel). */
+export const MAX_HOST_FEATURE_ENTRY_BYTES = 8 * 1024 * 1024;
 import { passesFilter } from '../jobs/selection.ts';
 import { catalogueEntry, catalogueFileOf, FileCatalogue } from '../jobs/catalogue.ts';
 import { JobEngine } from '../jobs/job-engine.ts';
@@ -374,11 +378,18 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         // log-mel frames (too short to score) has nothing a job could use. A store that fails
         // costs the file its place in jobs, never its proof.
         let hasFeatures = false;
+        let entryOut: Uint8Array | undefined;
         if (params.jobs !== undefined && mel !== undefined) {
           try {
             await features!.put(proof.fileId, mel);
+            entryOut = hostFeatures?.take(featureBlobKey(proof.fileId));
+            // A host-kept entry must travel in one frame with the state, here and in job.features.
+            if (entryOut !== undefined && entryOut.length > MAX_HOST_FEATURE_ENTRY_BYTES) {
+              throw new FeatureStoreInputError('features', `an entry of at most ${MAX_HOST_FEATURE_ENTRY_BYTES} bytes to send to the host`, entryOut.length);
+            }
             hasFeatures = true;
           } catch (error) {
+            entryOut = undefined;
             params.onWarning?.(`the features of ${proof.fileId} were not stored (${error instanceof Error ? error.name : 'unknown error'}); the file stays out of jobs`);
           }
         }
@@ -388,7 +399,6 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         if (hasFeatures) catalogue.add(entry);
         const state = emitState();
         const body = { ...reply, proof: proofToJson(proof), signature, state: state.ref };
-        const entryOut = hostFeatures?.take(featureBlobKey(proof.fileId));
         if (entryOut === undefined) return { body, binary: state.bytes };
         // The entry after the state; the host keeps the entry first, so a kept state never names a missing one.
         return { body: { ...body, features: { bytes: entryOut.length } }, binary: concat(state.bytes, entryOut) };

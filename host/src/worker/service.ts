@@ -12,6 +12,7 @@ import { ViemChainWriter, type ChainWriterParams } from '../chain/chain-writer.t
 import type { HostConfig } from '../config.ts';
 import { ChannelEnclaveClient, sealedKeyStore, type BootInfo } from '../enclave-client.ts';
 import { SealedEnclaveStateStore } from '../enclave-state.ts';
+import { FeatureEntryStore } from '../db/feature-entries.ts';
 import { startHost, type Host } from '../host.ts';
 import type { Listening } from '../listen.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -60,6 +61,13 @@ export async function startService(params: ServiceParams): Promise<Service> {
         if (host === undefined) throw new Error('the host store is not open yet');
         sealedKeyStore(host.enclaveState).save(sealed);
       },
+    },
+    features: {
+      save: (fileId, entry) => {
+        if (host === undefined) throw new Error('the host store is not open yet');
+        return new FeatureEntryStore(host.db, host.blobs).save(fileId, entry);
+      },
+      load: async (fileId) => (host === undefined ? undefined : new FeatureEntryStore(host.db, host.blobs).load(fileId)),
     },
     states: {
       bootAttachment: () => (host === undefined ? new Uint8Array(0) : stateStore(host).bootAttachment()),
