@@ -2,10 +2,12 @@
 // measurement approved, dev KMS, enclave, host, each a real process on loopback), runs the
 // scenario with real recorded speech and prints what happened. ONCE=1 exits after the scenario
 // (status 0 only if every step verified); otherwise it keeps serving until Ctrl-C.
-import { relative } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { isAudataError } from '@audata/wire';
 import { devKey, ROOT, startDevnet, type Devnet } from './devnet/devnet.ts';
 import { portsFromEnv } from './devnet/ports.ts';
+import { renderReport } from './devnet/report.ts';
 import { runScenario } from './devnet/scenario.ts';
 
 const print = (line: string) => void process.stdout.write(`${line}\n`);
@@ -20,6 +22,18 @@ try {
   const failed = result.steps.filter((s) => !s.ok);
   print(`\n${result.ok ? 'SCENARIO VERIFIED' : 'SCENARIO FAILED'}: ${result.steps.length - failed.length}/${result.steps.length} steps held${failed.length === 0 ? '' : `; failed: ${failed.map((s) => s.name).join(', ')}`}`);
   status = result.ok ? 0 : 1;
+  const page = join(devnet.dataDir, 'report.html');
+  writeFileSync(
+    page,
+    renderReport({
+      generatedAt: new Date(),
+      chainId: devnet.chain.id,
+      steps: result.steps,
+      files: result.files.map((f) => ({ who: f.upload.who, clip: f.upload.clip, kind: f.upload.kind, fileId: f.fileId, ...f.record, revoked: f.fileId === result.revokedFile })),
+      ...(result.buyer === undefined ? {} : { training: result.buyer, claims: result.buyer.claims }),
+    }),
+  );
+  print(`· the scenario as a page: ${relative(process.cwd(), page)}`);
   if (!once) {
     const config = relative(process.cwd(), devnet.clientConfigPath);
     const fileId = result.files[0]?.fileId ?? '0x...';

@@ -75,7 +75,16 @@ function loss(theta: Float64Array, examples: readonly { x: Float64Array; k: numb
   return total / examples.length;
 }
 
-export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], buyer: HDAccount, print: (line: string) => void, step: Step): Promise<void> {
+/** What the buyer's run leaves for the scenario page: the loss curve and who claimed what. */
+export interface BuyerOutcome {
+  losses: number[];
+  epsilon: number;
+  delta: number;
+  heldOut: number;
+  claims: { who: string; amount: string }[];
+}
+
+export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], buyer: HDAccount, print: (line: string) => void, step: Step): Promise<BuyerOutcome> {
   await sodium.ready;
   const { publicClient: client, chain, rpcUrl } = devnet;
   const { addresses } = devnet.deployment;
@@ -185,6 +194,7 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
   const tree = SharesMerkleTree.of(shares);
   const names = new Map(uploads.map((u) => [u.account.address.toLowerCase(), u.who]));
   const claimed: string[] = [];
+  const claims: BuyerOutcome['claims'] = [];
   let allClaimed = true;
   for (const share of shares) {
     const who = uploads.find((u) => u.account.address.toLowerCase() === share.account.toLowerCase())!;
@@ -193,6 +203,7 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
     const after = await client.getBalance({ address: share.account });
     allClaimed &&= after - before + fee === share.amount;
     claimed.push(`${names.get(share.account.toLowerCase())} ${(Number(share.amount) / 1e18).toFixed(6)} ETH`);
+    claims.push({ who: names.get(share.account.toLowerCase()) ?? share.account, amount: `${(Number(share.amount) / 1e18).toFixed(6)} ETH` });
   }
   const job = await client.readContract({ address: addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'job', args: [jobId] });
   step('contributors claimed', allClaimed && job.claimed === PRICE, claimed.join(', '));
@@ -203,4 +214,5 @@ export async function runBuyer(devnet: Devnet, uploads: readonly UsedUpload[], b
     same,
     `shares equal the price split by the scores of the unrevoked files only; ${revoked.map((r) => `${r.who}'s revoked file`).join(', ')} is in no share`,
   );
+  return { losses, epsilon: epsilonSpent, delta: DELTA, heldOut: heldOut.length, claims };
 }

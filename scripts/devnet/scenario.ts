@@ -10,7 +10,7 @@ import { publicClientFor, contributionRegistryAbi } from '../../client/src/sdk/c
 import { loadClientConfig, loadDevRoot } from '../../client/src/sdk/config.ts';
 import { attestEnclave, awaitRecord, readFileRecord, scoreBreakdown, sealFile, percent, type FileRecord } from '../../client/src/sdk/contribute.ts';
 import { HostApi } from '../../client/src/sdk/host-api.ts';
-import { runBuyer } from './buyer.ts';
+import { runBuyer, type BuyerOutcome } from './buyer.ts';
 import { ROOT, type Devnet } from './devnet.ts';
 
 const SPEECH = join(ROOT, 'enclave', 'test-vectors', 'speech');
@@ -34,6 +34,10 @@ export interface ScenarioResult {
   ok: boolean;
   steps: StepResult[];
   files: { upload: Upload; fileId: Hex; record: FileRecord; ms: number }[];
+  /** The file the scenario revoked, once the chain says it is. */
+  revokedFile?: Hex;
+  /** The buyer's run, when it got to the end. */
+  buyer?: BuyerOutcome;
 }
 
 export function scenarioUploads(contributors: readonly HDAccount[]): Upload[] {
@@ -118,13 +122,14 @@ export async function runScenario(devnet: Devnet, print: (line: string) => void,
     const failed = audit.checks.filter((c) => !c.ok);
     step(`audit ${f.upload.clip}`, audit.ok, audit.ok ? `${audit.checks.length} checks passed` : failed.map((c) => `${c.name}: ${c.detail}`).join('; '));
   }
+  let buyer: BuyerOutcome | undefined;
   if (options.buyer !== false && files.length === uploads.length) {
     const used = files.map((f) => ({ who: f.upload.who, account: f.upload.account, fileId: f.fileId, language: f.upload.language ?? 'en', revoked: f.fileId === revokedFile }));
     try {
-      await runBuyer(devnet, used, devnet.contributors[6]!, print, step);
+      buyer = await runBuyer(devnet, used, devnet.contributors[6]!, print, step);
     } catch (error) {
       step('buyer job', false, error instanceof Error ? error.message : String(error));
     }
   }
-  return { ok: steps.every((s) => s.ok) && files.length === uploads.length, steps, files };
+  return { ok: steps.every((s) => s.ok) && files.length === uploads.length, steps, files, ...(revokedFile === undefined ? {} : { revokedFile }), ...(buyer === undefined ? {} : { buyer }) };
 }
