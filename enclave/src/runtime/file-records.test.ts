@@ -291,4 +291,27 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     // Finished: its entries are let go, and the job takes no more.
     expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(en)!]])))).to.equal('CHANNEL_MESSAGE_INVALID');
   });
+
+  it('with host-kept features, keeps a file whose entry could not travel in one frame out of jobs, and its proof as it was', async () => {
+    const m = market();
+    const warnings: string[] = [];
+    // 27000 frames of 80 bands: an entry just over 8 MiB.
+    const big: ContributionScorer = {
+      async score(opened) {
+        const frames = 27_000;
+        return { valid: true, score: 5000, authenticity: 9000, ownership: 10_000, quality: 5000, uniqueness: 10_000, detailsHash: keccak256(opened.audio), durationSec: 270, features: { nMels: 80, frames, data: new Float32Array(frames * 80) } };
+      },
+    };
+    const runtime = createEnclaveRuntime({
+      nsm: nsm(), kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, scorer: big, onWarning: (w) => warnings.push(w),
+      jobs: { source: m.source, escrow: { chainId, contract: registry }, featureBackend: 'host' }, audit: { domain: auditDomain(chainId), signEvery: 4 },
+    });
+    const { body } = await runtime.handlers.boot({}, none);
+    const done = await upload(runtime, await contribute(body.datasetKey, new Uint8Array(2000).fill(4)));
+    expect(done.body.proof!.score).to.equal(5000);
+    expect(done.body.features).to.equal(undefined);
+    expect(done.state.length).to.equal(done.body.state!.bytes);
+    expect(warnings.join('\n')).to.match(/FeatureStoreInputError.*stays out of jobs/);
+    expect(await fail(runtime.handlers['job.submit']({}, (await m.submission('too big')).body))).to.equal('JOB_NO_FILES');
+  });
 });
