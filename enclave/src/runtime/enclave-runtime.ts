@@ -25,9 +25,6 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { FeatureStore, MemoryFeatureBackend, featureBlobKey, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
 import { HostFeatureBackend } from '../feature-store/host-backend.ts';
 import { FeatureStoreInputError } from '../feature-store/errors.ts';
-
-/** 8 MiB: with a state of up to 8 MiB it fits one channel frame (about 4 minutes of 80-band log-mel). */
-export const MAX_HOST_FEATURE_ENTRY_BYTES = 8 * 1024 * 1024;
 import { passesFilter } from '../jobs/selection.ts';
 import { catalogueEntry, catalogueFileOf, FileCatalogue } from '../jobs/catalogue.ts';
 import { JobEngine } from '../jobs/job-engine.ts';
@@ -37,6 +34,9 @@ import type { PolicySource } from '../jobs/policy-source.ts';
 import { RandomStream, systemRandom } from '../jobs/random.ts';
 import { MemoryLedgerStorage } from '../privacy/ledger.ts';
 import type { SigningTarget } from '../signing/enclave-signer.ts';
+
+/** 8 MiB: with a state of up to 8 MiB it fits one channel frame (about 4 minutes of 80-band log-mel). */
+export const MAX_HOST_FEATURE_ENTRY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Buyers' jobs (src/jobs/): the engine reads policies from the chain through `source` and
@@ -249,7 +249,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         }
         if (params.jobs !== undefined) {
           const j = params.jobs;
-          const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: hostFeatures ?? (j.featureBackend === 'host' ? undefined : j.featureBackend) ?? new MemoryFeatureBackend(), randomBytes: random });
+          const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: hostFeatures ?? (typeof j.featureBackend === 'object' ? j.featureBackend : new MemoryFeatureBackend()), randomBytes: random });
           features = store;
           const engine = new JobEngine({
             source: j.source,
