@@ -2,20 +2,14 @@
 // file's score breakdown, the buyer's held-out loss per DP step, who claimed what, every check)
 // can be seen at a glance rather than read from the terminal. One self-contained file: inline
 // CSS and SVG, no scripts, nothing fetched; every value from the run is escaped.
+import type { FileRecord } from '../../client/src/sdk/contribute.ts';
 
-export interface ReportFile {
+/** A file as the scenario uploaded it, with its verdict and sub-scores (basis points) as read from the chain. */
+export interface ReportFile extends Pick<FileRecord, 'valid' | 'revoked' | 'score' | 'authenticity' | 'ownership' | 'quality' | 'uniqueness'> {
   who: string;
   clip: string;
   kind: string;
   fileId: string;
-  valid: boolean;
-  revoked: boolean;
-  /** Basis points, as the proof carries them. */
-  score: number;
-  authenticity: number;
-  ownership: number;
-  quality: number;
-  uniqueness: number;
 }
 
 export interface ReportTraining {
