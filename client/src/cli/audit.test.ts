@@ -2,9 +2,12 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keccak256, toHex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { auditDomain } from '@audata/verifier/audit';
+import { keccak256, toHex, type Hex } from 'viem';
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { auditDomain, hashAuditEntry } from '@audata/verifier/audit';
+import { anchorDomain, stateAnchorTypes, type StateAnchorMessage } from '@audata/wire';
+import { auditAnchorAbi, enclaveRegistryAbi } from '../../../contracts/src/generated/abi.ts';
+import { bytes32, startAudata, testKey, type AudataFixture } from '../../../contracts/src/testing/fixture.ts';
 import { AuditLog } from '../../../enclave/src/audit/log.ts';
 import { main } from './main.ts';
 
@@ -69,5 +72,89 @@ describe('audata audit verify', () => {
     expect((await run('verify', notJson, '--signer', enclave.address, '--chain-id', '31337')).err).to.match(/^CLIENT_JOB_INPUT_INVALID/);
     expect((await run('verify', logPath, '--chain-id', '31337')).code).to.equal(2);
     expect((await run('verify', logPath, '--signer', enclave.address)).code).to.equal(2);
+  });
+});
+
+describe('audata audit verify against anchors on chain (anvil)', function () {
+  this.timeout(60_000);
+  let f: AudataFixture;
+  const dir = mkdtempSync(join(tmpdir(), 'audata-audit-chain-'));
+  const datasetKey = bytes32('audit cli dataset');
+  let logPath = '';
+  let exported: ReturnType<AuditLog['export']>;
+
+  const anchor = async (auditEntries: number, auditHead: Hex, signer: PrivateKeyAccount, stateCounter: bigint, key: Hex = datasetKey) => {
+    const message: StateAnchorMessage = { datasetKey: key, stateCounter, stateSha256: bytes32(`state ${stateCounter}`), auditEntries: BigInt(auditEntries), auditHead };
+    const signature = await signer.signTypedData({ domain: anchorDomain(f.anvil.chain.id, f.addresses.auditAnchor), types: stateAnchorTypes, primaryType: 'StateAnchor', message });
+    await f.send(f.wallet(f.users[5]!), { address: f.addresses.auditAnchor, abi: auditAnchorAbi, functionName: 'anchorState', args: [message, signature] });
+  };
+  const run = async (...argv: string[]) => {
+    const io = capture();
+    const code = await main(['audit', 'verify', logPath, '--chain-id', String(f.anvil.chain.id), '--rpc', f.anvil.rpcUrl, '--audit-anchor', f.addresses.auditAnchor, ...argv], io);
+    return { code, ...io };
+  };
+
+  before(async () => {
+    f = await startAudata();
+    let time = 1_000;
+    const log = new AuditLog({ signer: f.enclave, domain: auditDomain(f.anvil.chain.id), signEvery: 100, clock: () => (time += 5) });
+    for (const kind of ['key-release', 'proof', 'proof', 'job-start', 'release'] as const) await log.append(kind, kind);
+    exported = log.export();
+    logPath = join(dir, 'log.json');
+    writeFileSync(logPath, JSON.stringify(exported));
+    await anchor(3, hashAuditEntry(exported.entries[2]!), f.enclave, 1n);
+    await anchor(5, hashAuditEntry(exported.entries[4]!), f.enclave, 2n);
+    await f.snapshot();
+  });
+  beforeEach(async () => {
+    await f.restore();
+  });
+  after(async () => {
+    await f.stop();
+  });
+
+  it('checks every anchored head of the dataset against the replayed log', async () => {
+    const result = await run('--signer', f.enclave.address, '--dataset-key', datasetKey, '--json');
+    expect(result.code, result.err).to.equal(0);
+    expect(JSON.parse(result.out)).to.deep.include({ entries: 5, anchoredThrough: 4, chainAnchors: 2 });
+    const text = await run('--signer', f.enclave.address, '--dataset-key', datasetKey);
+    expect(text.out).to.contain('2 anchor(s) read from AuditAnchor');
+    // Another dataset's anchors are not this log's.
+    const other = await run('--signer', f.enclave.address, '--dataset-key', bytes32('another dataset'), '--json');
+    expect(JSON.parse(other.out)).to.deep.include({ anchoredThrough: -1, chainAnchors: 0 });
+  });
+
+  it('refuses a log that differs from an anchored head, or was cut short of it', async () => {
+    const edited = structuredClone(exported);
+    // Re-chained after entry 3: links hold, but the head anchored over 5 entries no longer matches.
+    edited.entries[4]!.payloadDigest = `0x${'00'.repeat(32)}`;
+    const editedPath = join(dir, 'rechained.json');
+    writeFileSync(editedPath, JSON.stringify({ entries: edited.entries, heads: [] }));
+    const io = capture();
+    await main(['audit', 'verify', editedPath, '--chain-id', String(f.anvil.chain.id), '--rpc', f.anvil.rpcUrl, '--audit-anchor', f.addresses.auditAnchor, '--signer', f.enclave.address, '--dataset-key', datasetKey], io);
+    expect(io.err).to.match(/^AUDIT_ANCHOR_MISMATCH/);
+    const shortPath = join(dir, 'short.json');
+    writeFileSync(shortPath, JSON.stringify({ entries: exported.entries.slice(0, 4), heads: [] }));
+    const cut = capture();
+    await main(['audit', 'verify', shortPath, '--chain-id', String(f.anvil.chain.id), '--rpc', f.anvil.rpcUrl, '--audit-anchor', f.addresses.auditAnchor, '--signer', f.enclave.address, '--dataset-key', datasetKey], cut);
+    expect(cut.err).to.match(/^AUDIT_ANCHOR_MISMATCH/);
+  });
+
+  it('takes an anchor by another registered enclave key only when told of it or of the registry', async () => {
+    const later = testKey('later boot');
+    await f.send(f.wallet(f.operator), { address: f.addresses.enclaveRegistry, abi: enclaveRegistryAbi, functionName: 'registerSigner', args: [later.address, f.measurementId, bytes32('doc'), ''] });
+    await anchor(5, hashAuditEntry(exported.entries[4]!), later, 3n);
+    const unknown = await run('--signer', f.enclave.address, '--dataset-key', datasetKey);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.err).to.match(/^AUDIT_ANCHOR_SIGNER/);
+    const viaRegistry = await run('--signer', f.enclave.address, '--dataset-key', datasetKey, '--enclave-registry', f.addresses.enclaveRegistry, '--json');
+    expect(viaRegistry.code, viaRegistry.err).to.equal(0);
+    expect(JSON.parse(viaRegistry.out)).to.deep.include({ chainAnchors: 3 });
+  });
+
+  it('refuses an incomplete chain command line with exit 2', async () => {
+    expect((await run('--signer', f.enclave.address)).code).to.equal(2);
+    expect((await run('--signer', f.enclave.address, '--dataset-key', '0x12')).code).to.equal(2);
+    expect((await run('--signer', f.enclave.address, '--dataset-key', datasetKey, '--from-block', 'soon')).code).to.equal(2);
   });
 });

@@ -1,12 +1,15 @@
 // `audata audit verify LOG_FILE`: replays the enclave's hash-chained audit log and checks its
-// links, order, signed heads against the enclave signers and the anchors, offline.
+// links, order, signed heads against the enclave signers, and the anchors: from a file offline,
+// or read from AuditAnchor's events on chain (each by a registered enclave signer).
 import { readFileSync } from 'node:fs';
-import { isAddress, type Address } from 'viem';
+import { isAddress, isHex, type Address, type Hex } from 'viem';
 import { CliUsageError, EXIT_OK, parseCli, runCliCommand, type CliCommand } from '@audata/wire';
-import { auditDomain, verifyAuditLog, type AuditAnchor, type AuditLogExport } from '@audata/verifier/audit';
+import { auditAnchorsOf, auditDomain, readStateAnchors, registeredSigners, verifyAuditLog, type AuditAnchor, type AuditLogExport } from '@audata/verifier/audit';
 import { JobInputError } from '../jobs/errors.ts';
+import { publicClientFor } from '../sdk/chain.ts';
 
-const USAGE = 'audata audit verify LOG_FILE --signer ADDR [--signer ADDR ...] --chain-id N [--anchors FILE] [--json]';
+const USAGE =
+  'audata audit verify LOG_FILE --signer ADDR [--signer ADDR ...] --chain-id N [--anchors FILE] [--rpc URL --audit-anchor ADDR --dataset-key HEX [--enclave-registry ADDR] [--from-block N]] [--json]';
 /** An audit log is a few hundred bytes per entry; a file far past this is not one to replay. */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
@@ -42,12 +45,15 @@ export const audit: CliCommand = (argv, io) =>
   runCliCommand(io, async () => {
     const { values, positionals } = parseCli(
       argv,
-      { signer: { type: 'string', multiple: true }, 'chain-id': { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      {
+        signer: { type: 'string', multiple: true }, 'chain-id': { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        rpc: { type: 'string' }, 'audit-anchor': { type: 'string' }, 'dataset-key': { type: 'string' }, 'enclave-registry': { type: 'string' }, 'from-block': { type: 'string' },
+      },
       USAGE,
     );
     if (values.help === true) {
       io.stdout(
-        `Usage: ${USAGE}\n\nReplays an exported audit log ({ entries, heads }): entry form, order, hash links, time order,\nsigned heads (EIP-712, domain "Audata AuditLog" on --chain-id) by one of the --signer addresses,\nand each (seq, head) anchor from --anchors. Exit 0 only when every check passes.\n`,
+        `Usage: ${USAGE}\n\nReplays an exported audit log ({ entries, heads }): entry form, order, hash links, time order,\nsigned heads (EIP-712, domain "Audata AuditLog" on --chain-id) by one of the --signer addresses,\nand each (seq, head) anchor from --anchors. With --audit-anchor, also every anchor of --dataset-key\nfrom AuditAnchor's StateAnchored events over --rpc: its head must be the replayed log's at its\nentry count, and its signer one of the --signer addresses or, with --enclave-registry, any signer\nthe EnclaveRegistry registered. Exit 0 only when every check passes.\n`,
       );
       return EXIT_OK;
     }
@@ -58,12 +64,31 @@ export const audit: CliCommand = (argv, io) =>
     if (values['chain-id'] === undefined || !Number.isSafeInteger(chainId) || chainId < 1) throw new CliUsageError('--chain-id must be a positive integer.', USAGE);
     const path = positionals[1]!;
     const log = readJson(path, 'The audit log') as AuditLogExport;
-    const anchors = values.anchors === undefined ? undefined : anchorsOf(readJson(values.anchors, 'The anchors file'), values.anchors);
-    const verdict = await verifyAuditLog(log, { signers: signers as Address[], domain: auditDomain(chainId), ...(anchors === undefined ? {} : { anchors }) });
-    if (values.json === true) io.stdout(`${JSON.stringify(verdict)}\n`);
+    const anchors: AuditAnchor[] = values.anchors === undefined ? [] : anchorsOf(readJson(values.anchors, 'The anchors file'), values.anchors);
+    let anchorSigners: Address[] = signers as Address[];
+    let onChain = 0;
+    if (values['audit-anchor'] !== undefined) {
+      const contract = values['audit-anchor'];
+      const datasetKey = values['dataset-key'];
+      const registry = values['enclave-registry'];
+      if (!isAddress(contract)) throw new CliUsageError('--audit-anchor must be a 20-byte hex address.', USAGE);
+      if (datasetKey === undefined || !isHex(datasetKey) || datasetKey.length !== 66) throw new CliUsageError('--dataset-key must be the 32-byte hex dataset key.', USAGE);
+      if (values.rpc === undefined) throw new CliUsageError('--audit-anchor needs --rpc.', USAGE);
+      if (registry !== undefined && !isAddress(registry)) throw new CliUsageError('--enclave-registry must be a 20-byte hex address.', USAGE);
+      const fromBlock = values['from-block'] === undefined ? 0n : /^[0-9]{1,20}$/.test(values['from-block']) ? BigInt(values['from-block']) : undefined;
+      if (fromBlock === undefined) throw new CliUsageError('--from-block must be a block number.', USAGE);
+      const client = await publicClientFor(values.rpc);
+      const chainAnchors = await readStateAnchors(client, { contract, datasetKey: datasetKey as Hex, fromBlock });
+      onChain = chainAnchors.length;
+      anchors.push(...auditAnchorsOf(chainAnchors));
+      if (registry !== undefined) anchorSigners = [...anchorSigners, ...(await registeredSigners(client, registry, chainAnchors.map((a) => a.signer)))];
+    }
+    const verdict = await verifyAuditLog(log, { signers: signers as Address[], anchorSigners, domain: auditDomain(chainId), anchors });
+    if (values.json === true) io.stdout(`${JSON.stringify(values['audit-anchor'] === undefined ? verdict : { ...verdict, chainAnchors: onChain })}\n`);
     else {
       io.stdout(`audit log OK: ${verdict.entries} entries, head ${verdict.head}\n`);
       io.stdout(`signed through seq ${verdict.signedThrough}, anchored through seq ${verdict.anchoredThrough}\n`);
+      if (values['audit-anchor'] !== undefined) io.stdout(`${onChain} anchor(s) read from AuditAnchor, each matching the log and signed by a registered enclave key\n`);
       if (verdict.signedThrough < verdict.entries - 1) io.stdout(`entries after seq ${verdict.signedThrough} are covered by the hash chain only, not yet by a signature\n`);
     }
     return EXIT_OK;

@@ -56,6 +56,8 @@ export interface SignedAuditHead {
 export interface AuditAnchor {
   seq: number;
   head: Hex;
+  /** The enclave key that signed it (AuditAnchor's StateAnchored event), checked against the anchor signers. */
+  signer?: Address;
 }
 
 export function auditDomain(chainId: number): TypedDataDomain {

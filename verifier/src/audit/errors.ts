@@ -42,6 +42,14 @@ export class AuditBadSignatureError extends VerifierError {
   }
 }
 
+/** An on-chain anchor was signed by a key that is not a registered enclave signer. */
+export class AuditAnchorSignerError extends VerifierError {
+  override name = 'AuditAnchorSignerError' as const;
+  constructor(seq: number, received: string) {
+    super('AUDIT_ANCHOR_SIGNER', 'signature', `The anchor at seq ${seq} was signed by ${received}, not a registered enclave signer.`, { seq, received }, 'Pass the enclave signers (or the EnclaveRegistry) the anchors should come from.');
+  }
+}
+
 /** A signed head or an on-chain anchor does not match the replayed chain. */
 export class AuditAnchorMismatchError extends VerifierError {
   override name = 'AuditAnchorMismatchError' as const;

@@ -2,3 +2,4 @@
 export * from './entry.ts';
 export * from './errors.ts';
 export * from './verify.ts';
+export * from './chain-anchors.ts';

@@ -5,6 +5,7 @@ import { auditDomain, auditHeadMessage, auditHeadTypes, hashAuditEntry, ZERO_HAS
 import { verifyAuditLog } from './verify.ts';
 import {
   AuditAnchorMismatchError,
+  AuditAnchorSignerError,
   AuditBadSignatureError,
   AuditBrokenLinkError,
   AuditMalformedError,
@@ -105,6 +106,20 @@ describe('verifier/audit', () => {
     // A log cut short of an anchor.
     const truncated = await rejection(verifyAuditLog({ entries: log.entries.slice(0, 5), heads: [] }, { signers: [], domain, anchors: [{ seq: 7, head: log.heads[1]!.head }] }));
     expect(truncated).to.be.instanceOf(AuditAnchorMismatchError);
+  });
+
+  it('checks each anchor\'s signer against the anchor signers (default: the head signers)', async () => {
+    const log = await buildLog(6, []);
+    const head = hashAuditEntry(log.entries[4]!);
+    const ok = await verifyAuditLog(log, { signers: [enclave.address], domain, anchors: [{ seq: 4, head, signer: enclave.address }] });
+    expect(ok.anchoredThrough).to.equal(4);
+    const error = await rejection(verifyAuditLog(log, { signers: [enclave.address], domain, anchors: [{ seq: 4, head, signer: stranger.address }] }));
+    expect(error).to.be.instanceOf(AuditAnchorSignerError);
+    expect(error.code).to.equal('AUDIT_ANCHOR_SIGNER');
+    expect(error.details).to.include({ seq: 4, received: stranger.address });
+    // Registered signers of earlier boots, passed as anchor signers, are accepted.
+    const registered = await verifyAuditLog(log, { signers: [enclave.address], anchorSigners: [enclave.address, stranger.address], domain, anchors: [{ seq: 4, head, signer: stranger.address }] });
+    expect(registered.anchoredThrough).to.equal(4);
   });
 
   it('finds time going backwards and malformed records', async () => {

@@ -1,7 +1,8 @@
 // Replays an enclave's audit log: checks, in this order, (1) each entry's form, (2) its
 // position, (3) its link to the previous entry and (4) its time; then (5) each signed head
 // against the replayed chain and (6) its EIP-712 signature against the expected enclave
-// signers; then (7) each on-chain anchor against the replayed chain. The first failure throws.
+// signers; then (7) each on-chain anchor against the replayed chain and (8) its signer against
+// the registered enclave signers. The first failure throws.
 import { isAddressEqual, recoverTypedDataAddress, type Address, type Hex, type TypedDataDomain } from 'viem';
 import {
   AUDIT_KINDS,
@@ -15,6 +16,7 @@ import {
 } from './entry.ts';
 import {
   AuditAnchorMismatchError,
+  AuditAnchorSignerError,
   AuditBadSignatureError,
   AuditBrokenLinkError,
   AuditMalformedError,
@@ -31,8 +33,10 @@ export interface VerifyAuditLogOptions {
   /** Enclave signing addresses taken from verified attestations. */
   signers: readonly Address[];
   domain: TypedDataDomain;
-  /** (seq, head) pairs read from the anchoring contract. */
+  /** (seq, head) pairs read from the anchoring contract (chain-anchors.ts reads them). */
   anchors?: readonly AuditAnchor[];
+  /** Keys an anchor's signer must be one of, e.g. every signer the EnclaveRegistry registered; default `signers`. */
+  anchorSigners?: readonly Address[];
 }
 
 export interface AuditLogVerdict {
@@ -100,6 +104,8 @@ export async function verifyAuditLog(log: AuditLogExport, options: VerifyAuditLo
   for (const anchor of options.anchors ?? []) {
     const replayed = hashes[anchor.seq];
     if (replayed !== anchor.head.toLowerCase()) throw new AuditAnchorMismatchError('anchor', anchor.seq, anchor.head, replayed ?? 'no such entry (the log is truncated)');
+    const signer = anchor.signer;
+    if (signer !== undefined && !(options.anchorSigners ?? options.signers).some((s) => isAddressEqual(s, signer))) throw new AuditAnchorSignerError(anchor.seq, signer);
     anchoredThrough = Math.max(anchoredThrough, anchor.seq);
   }
   return { entries: hashes.length, head: hashes.at(-1) ?? ZERO_HASH, signedThrough, anchoredThrough };
