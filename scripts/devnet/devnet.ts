@@ -130,6 +130,10 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       AUDATA_RPC_URL: rpcUrl,
       AUDATA_ACCESS_POLICY_REGISTRY: deployment.addresses.accessPolicyRegistry,
       AUDATA_JOB_ESCROW: deployment.addresses.jobEscrow,
+      // At boot the enclave reads its latest anchored state from AuditAnchor and refuses an older one;
+      // its audit log goes to a file here (no such file in a real enclave) for the auditor's replay.
+      AUDATA_AUDIT_ANCHOR: deployment.addresses.auditAnchor,
+      AUDATA_AUDIT_LOG_FILE: join(dataDir, 'enclave-audit.jsonl'),
       // The dev KMS ignores credentials, but the SDK signs every request and needs some.
       AWS_ACCESS_KEY_ID: 'dev',
       AWS_SECRET_ACCESS_KEY: 'dev',
@@ -163,6 +167,9 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         AUDATA_DEV_CA_ROOT: rootPath,
         AUDATA_CHAIN_POLL_MS: '20',
         AUDATA_WORKER_IDLE_MS: '5',
+        // Every state anchored (about 59k gas each, contracts/src/gas.bench.ts): no rollback window on the devnet.
+        AUDATA_AUDIT_ANCHOR: deployment.addresses.auditAnchor,
+        AUDATA_ANCHOR_EVERY_STATES: '1',
         ...options.hostEnv,
       },
       logFile: logFile('host'),

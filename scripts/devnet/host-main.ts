@@ -3,6 +3,7 @@
 // the environment. Used by `make run`; the same entry serves a real deployment.
 import { readFileSync } from 'node:fs';
 import { isAddress, type Address, type Hex } from 'viem';
+import { anchorCadenceFromEnv } from '../../host/src/chain/anchorer.ts';
 import { loadConfig } from '../../host/src/config.ts';
 import { startService } from '../../host/src/worker/service.ts';
 
@@ -36,12 +37,15 @@ try {
       enclaveRegistry: address('AUDATA_ENCLAVE_REGISTRY'),
       contributionRegistry: address('AUDATA_CONTRIBUTION_REGISTRY'),
       ...(process.env.AUDATA_ACCESS_POLICY_REGISTRY === undefined ? {} : { accessPolicyRegistry: address('AUDATA_ACCESS_POLICY_REGISTRY') }),
+      ...(process.env.AUDATA_AUDIT_ANCHOR === undefined ? {} : { auditAnchor: address('AUDATA_AUDIT_ANCHOR') }),
       measurementId: required('AUDATA_MEASUREMENT_ID') as Hex,
       ...(rootPath === undefined ? {} : { attestationRoot: readFileSync(rootPath, 'utf8') }),
       // Block time of the chain decides how often receipts are worth asking for (anvil mines at once).
       pollingIntervalMs: Number(process.env.AUDATA_CHAIN_POLL_MS ?? '1000'),
     },
     idleMs: Number(process.env.AUDATA_WORKER_IDLE_MS ?? '100'),
+    // With AUDATA_AUDIT_ANCHOR: anchor every AUDATA_ANCHOR_EVERY_STATES-th state, or after AUDATA_ANCHOR_EVERY_SECONDS.
+    anchorCadence: anchorCadenceFromEnv(process.env),
   });
   console.log(`host: ready on ${service.host.listening.url}, enclave signer ${service.enclave.boot?.signer}`);
   const shutdown = () => void service.close().then(() => process.exit(0));

@@ -2,6 +2,7 @@
 // system, one sends a re-encoded copy of an earlier file and one a synthetic (espeak) clip, a
 // file is revoked, and every proof is audited as `audata proof` does. Each step says what it
 // checked; the scenario passes only if every check held.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWalletClient, http, type Hex } from 'viem';
 import type { HDAccount } from 'viem/accounts';
@@ -10,6 +11,9 @@ import { publicClientFor, contributionRegistryAbi } from '../../client/src/sdk/c
 import { loadClientConfig, loadDevRoot } from '../../client/src/sdk/config.ts';
 import { attestEnclave, awaitRecord, readFileRecord, scoreBreakdown, sealFile, percent, type FileRecord } from '../../client/src/sdk/contribute.ts';
 import { HostApi } from '../../client/src/sdk/host-api.ts';
+import { main as audataCli } from '../../client/src/cli/main.ts';
+import { readAuditFile } from '../../enclave/src/audit/log-file.ts';
+import { registeredSigners } from '@audata/verifier/audit';
 import { runBuyer, type BuyerOutcome } from './buyer.ts';
 import { ROOT, type Devnet } from './devnet.ts';
 
@@ -131,5 +135,60 @@ export async function runScenario(devnet: Devnet, print: (line: string) => void,
       step('buyer job', false, error instanceof Error ? error.message : String(error));
     }
   }
+
+  print('9. An auditor replays the enclave\'s audit log against the heads anchored on chain (audata audit verify)');
+  await auditAnchoredLog(devnet, enclave.binding, step);
   return { ok: steps.every((s) => s.ok) && files.length === uploads.length, steps, files, ...(revokedFile === undefined ? {} : { revokedFile }), ...(buyer === undefined ? {} : { buyer }) };
+}
+
+const auditAnchorLatestAbi = [
+  {
+    type: 'function', name: 'latest', stateMutability: 'view', inputs: [{ name: 'datasetKey', type: 'bytes32' }],
+    outputs: [{ type: 'tuple', components: [{ name: 'stateSha256', type: 'bytes32' }, { name: 'auditHead', type: 'bytes32' }, { name: 'stateCounter', type: 'uint64' }, { name: 'auditEntries', type: 'uint64' }, { name: 'anchoredAt', type: 'uint64' }] }],
+  },
+] as const;
+
+/**
+ * The host anchors every state (devnet cadence); once the anchors reach the end of the log the
+ * enclave wrote (a development file), the log is replayed: hash links, signed heads by a
+ * registered enclave key, and every anchored head of this dataset at its entry count.
+ */
+async function auditAnchoredLog(devnet: Devnet, binding: { datasetKey: Hex; signer: Hex }, step: (name: string, ok: boolean, detail: string) => boolean): Promise<void> {
+  const { datasetKey } = binding;
+  const path = join(devnet.dataDir, 'enclave-audit.jsonl');
+  const contract = devnet.deployment.addresses.auditAnchor;
+  // Anchoring runs after each stored state; wait until the latest anchor stops moving. Entries
+  // after the last sealed state (the receipt job.finish logs: that reply carries no state) are
+  // in no state and so in no anchor: the hash chain and signed heads cover them, not the chain.
+  let anchored = -1n;
+  let entries = 0;
+  for (let stable = 0, tries = 0; stable < 5 && tries < 100; tries++, await new Promise((r) => setTimeout(r, 200))) {
+    entries = readAuditFile(path).entries.length;
+    const now = (await devnet.publicClient.readContract({ address: contract, abi: auditAnchorLatestAbi, functionName: 'latest', args: [datasetKey] })).auditEntries;
+    stable = now === anchored ? stable + 1 : 0;
+    anchored = now;
+    if (anchored >= BigInt(entries)) break;
+  }
+  step('state anchored on chain', anchored > 0n, `latest anchor covers ${anchored} of ${entries} audit entries${anchored < BigInt(entries) ? ` (the last ${BigInt(entries) - anchored} after the latest sealed state)` : ''}`);
+  const log = readAuditFile(path);
+  // The form `audata audit verify` reads: { entries, heads }.
+  const exported = join(devnet.dataDir, 'enclave-audit.json');
+  writeFileSync(exported, JSON.stringify(log));
+  const signers = await registeredSigners(devnet.publicClient, devnet.deployment.addresses.enclaveRegistry, [binding.signer, ...log.heads.map((h) => h.signer)]);
+  let out = '';
+  let err = '';
+  const code = await audataCli(
+    [
+      'audit', 'verify', exported, ...signers.flatMap((s) => ['--signer', s]), '--chain-id', String(devnet.chain.id),
+      '--rpc', devnet.rpcUrl, '--audit-anchor', contract, '--dataset-key', datasetKey, '--enclave-registry', devnet.deployment.addresses.enclaveRegistry, '--json',
+    ],
+    { stdout: (t) => void (out += t), stderr: (t) => void (err += t) },
+  );
+  if (code !== 0) {
+    step('audit log replay', false, err.trim());
+    return;
+  }
+  const verdict = JSON.parse(out) as { entries: number; signedThrough: number; anchoredThrough: number; chainAnchors: number };
+  const kinds = [...new Set(log.entries.map((e) => e.kind))].join(', ');
+  step('audit log replay', verdict.chainAnchors > 0 && verdict.anchoredThrough === Number(anchored) - 1, `${verdict.entries} entries (${kinds}), signed through seq ${verdict.signedThrough}, ${verdict.chainAnchors} anchors on chain, anchored through seq ${verdict.anchoredThrough}`);
 }
