@@ -8,7 +8,7 @@ import { createEnclaveSigner } from '../signing/enclave-signer.ts';
 import { auditDomain } from '@audata/verifier/audit';
 import { buildMeanPoolEmbeddingModel } from './features-job.ts';
 import { createBuyerSigner } from '../../../client/src/jobs/sign.ts';
-import { JobEngine, type JobSubmission, type StepRequest } from './job-engine.ts';
+import { JobEngine, type JobEngineDeps, type JobSubmission, type StepRequest } from './job-engine.ts';
 import type { EscrowState, Policy } from './policy.ts';
 import type { PolicySource } from './policy-source.ts';
 import { chacha20Random, RandomStream } from './random.ts';
@@ -71,7 +71,7 @@ describe('JobEngine (fake chain)', function () {
   );
   const catalogue = [file(1, alice, 'en'), file(2, bob, 'pt-BR', 6_000), file(3, alice, 'en'), file(4, bob, 'de'), file(5, alice, 'en', 1_000)];
 
-  function setup(kindsMask = 7) {
+  function setup(kindsMask = 7, opts: { storage?: MemoryLedgerStorage; now?: () => bigint; featuresMissing?: JobEngineDeps['featuresMissing'] } = {}) {
     const policy: Policy = {
       id: 1n,
       buyer,
@@ -89,7 +89,7 @@ describe('JobEngine (fake chain)', function () {
     };
     const source = new FakeSource(policy, { paused: false, status: 'paid', buyer, policyId: 1n, price: 1_000n, policyEpsilonSpent: 0n });
     const audit = new AuditLog({ signer: privateKeyToAccount(keccak256(toHex('audit'))), domain: auditDomain(1), signEvery: 100 });
-    const storage = new MemoryLedgerStorage();
+    const storage = opts.storage ?? new MemoryLedgerStorage();
     const reads = { features: 0 };
     const engine = new JobEngine({
       source,
@@ -100,7 +100,8 @@ describe('JobEngine (fake chain)', function () {
       escrow: { chainId: 1, contract: escrow },
       audit,
       random: new RandomStream(chacha20Random(new Uint8Array(32).fill(3))),
-      now: () => 1_000n,
+      now: opts.now ?? (() => 1_000n),
+      ...(opts.featuresMissing === undefined ? {} : { featuresMissing: opts.featuresMissing }),
     });
     return { source, audit, engine, storage, reads };
   }
@@ -133,7 +134,7 @@ describe('JobEngine (fake chain)', function () {
   it('runs a features job: embeddings of the selected files only, sealed to the buyer, shares by score', async () => {
     const { engine, audit } = setup();
     const jobId = unsigned('features').jobId;
-    expect(await engine.submit(await submission('features'))).to.deep.equal({ files: 3 });
+    expect(await engine.submit(await submission('features'))).to.deep.equal({ files: 3, featuresMissing: [] });
     const { sealed, epsilonSpent } = await engine.runFeatures(jobId);
     expect(epsilonSpent).to.equal(0);
     const release = open(sealed);
@@ -194,7 +195,7 @@ describe('JobEngine (fake chain)', function () {
   it('drops a file revoked during a gradient job before the next step, so it is never used after', async () => {
     const { engine, source } = setup();
     const job = await submission('gradients');
-    expect(await engine.submit(job)).to.deep.equal({ files: 3 });
+    expect(await engine.submit(job)).to.deep.equal({ files: 3, featuresMissing: [] });
     const request = { parameters: new Float32Array(parameterCount({ features: MELS, classes: 2 })), sampleRate: 1, noiseMultiplier: 5, clipNorm: 1 };
     const first = await engine.gradientStep(job.jobId, await step(job.jobId, 0, request));
     expect(first.examples).to.equal(3);
@@ -261,7 +262,7 @@ describe('JobEngine (fake chain)', function () {
       expect(await code(() => t.engine.submit({ ...good, signature: `0x${'00'.repeat(65)}` }))).to.equal('JOB_SIGNATURE_INVALID');
       expect(escrowReads).to.equal(0);
       untouched(t, { features: 0, audit: 0, ledger: 0 });
-      expect(await t.engine.submit(good)).to.deep.equal({ files: 3 });
+      expect(await t.engine.submit(good)).to.deep.equal({ files: 3, featuresMissing: [] });
     });
 
     it('refuses an expired request and one whose deadline is further ahead than a day, by the engine clock', async () => {
@@ -275,7 +276,8 @@ describe('JobEngine (fake chain)', function () {
       // A step signed in time but presented after its deadline.
       const stale = { ...request, index: 0, ...(await late.step(u.jobId, 0, request)) };
       expect(await code(() => t.engine.gradientStep(u.jobId, stale))).to.equal('JOB_REQUEST_EXPIRED');
-      untouched(t, { features: 0, audit: 1, ledger: 0 });
+      // The one storage entry is the started job's record (job-runs.ts), no budget.
+      untouched(t, { features: 0, audit: 1, ledger: 1 });
     });
 
     it('binds a step to its job, index and parameters: replays, reorderings and edits are refused before any data or budget is touched', async () => {
@@ -334,6 +336,88 @@ describe('JobEngine (fake chain)', function () {
       const { receipt } = await t.engine.finish(job.jobId, await finishing(job.jobId, 2));
       expect(receipt.jobId).to.equal(job.jobId);
       expect(await code(async () => t.engine.finish(job.jobId, await finishing(job.jobId, 2)))).to.equal('JOB_STATE');
+    });
+  });
+
+  describe('a job starts only with its features, and never twice across a restart', () => {
+    const P = parameterCount({ features: MELS, classes: 2 });
+    const request = { parameters: new Float32Array(P).fill(0.25), sampleRate: 1, noiseMultiplier: 5, clipNorm: 1 };
+    /** What the sealed state carries across a restart: a copy of the ledger storage's entries. */
+    const sealedCopy = (storage: MemoryLedgerStorage) => {
+      const copy = new MemoryLedgerStorage();
+      for (const [key, value] of storage.entries) copy.entries.set(key, value.slice());
+      return copy;
+    };
+
+    it('registers nothing while features are missing, and starts the same signed submission once they are in', async () => {
+      let missing: Hex[] = [catalogue[0]!.fileId];
+      const asked: number[] = [];
+      const t = setup(7, { featuresMissing: async (_jobId, _kind, files) => (asked.push(files.length), missing) });
+      const job = await submission('gradients');
+      expect(await t.engine.submit(job)).to.deep.equal({ files: 3, featuresMissing: [catalogue[0]!.fileId] });
+      // Nothing started, logged, recorded or spent; the job is unknown to steps.
+      expect(t.audit.export().entries).to.have.length(0);
+      expect(t.storage.entries.size).to.equal(0);
+      expect(await code(async () => t.engine.gradientStep(job.jobId, await step(job.jobId, 0, request)))).to.equal('JOB_STATE');
+      missing = [];
+      expect(await t.engine.submit(job)).to.deep.equal({ files: 3, featuresMissing: [] });
+      expect(asked).to.deep.equal([3, 3]);
+      expect(t.audit.export().entries.map((e) => e.kind)).to.deep.equal(['job-start']);
+      await t.engine.gradientStep(job.jobId, await step(job.jobId, 0, request));
+      await t.engine.finish(job.jobId, await finishing(job.jobId, 1));
+    });
+
+    it('after a restart from the sealed storage, refuses a replayed submission, step or finish (JOB_INTERRUPTED) before touching data or budget', async () => {
+      const before = setup();
+      const job = await submission('gradients');
+      await before.engine.submit(job);
+      const steps = [await step(job.jobId, 0, request), await step(job.jobId, 1, request)];
+      for (const s of steps) await before.engine.gradientStep(job.jobId, s);
+      const done = await submission('features');
+      await before.engine.submit(done);
+      await before.engine.runFeatures(done.jobId);
+      await before.engine.finish(done.jobId, await finishing(done.jobId));
+
+      const t = setup(7, { storage: sealedCopy(before.storage) });
+      const spent = t.storage.entries.get(`privacy-ledger/1/${buyer.toLowerCase()}`)!.slice();
+      const snap = { features: t.reads.features, audit: t.audit.export().entries.length, ledger: t.storage.entries.size };
+      // A stranger's replay is refused by the signature first, the buyer's own by the record.
+      expect(await code(async () => t.engine.submit({ ...job, buyerKey: new Uint8Array(32).fill(9) }))).to.equal('JOB_SIGNER_NOT_BUYER');
+      const refusal = await t.engine.submit(job).then(() => undefined, (e: { code: string; details: Record<string, unknown> }) => e);
+      expect(refusal?.code).to.equal('JOB_INTERRUPTED');
+      expect(refusal?.details).to.include({ jobId: job.jobId, releases: 2, request: 'submission' });
+      expect(await code(() => t.engine.gradientStep(job.jobId, steps[1]!))).to.equal('JOB_INTERRUPTED');
+      // The buyer's legitimate next step cannot continue the job either: it is told to submit a new one.
+      expect(await code(async () => t.engine.gradientStep(job.jobId, await step(job.jobId, 2, request)))).to.equal('JOB_INTERRUPTED');
+      expect(await code(async () => t.engine.finish(job.jobId, await finishing(job.jobId, 2)))).to.equal('JOB_INTERRUPTED');
+      // A finished job's submission stays refused; a job never seen is unknown.
+      expect(await code(() => t.engine.submit(done))).to.equal('JOB_STATE');
+      expect(await code(() => t.engine.runFeatures(done.jobId))).to.equal('JOB_STATE');
+      expect(await code(async () => t.engine.gradientStep(keccak256(toHex('never')), await step(keccak256(toHex('never')), 0, request)))).to.equal('JOB_STATE');
+      expect({ features: t.reads.features, audit: t.audit.export().entries.length, ledger: t.storage.entries.size }).to.deep.equal(snap);
+      expect(t.storage.entries.get(`privacy-ledger/1/${buyer.toLowerCase()}`)).to.deep.equal(spent);
+
+      // A new job runs as usual after the restart.
+      const next = await submission('gradients', { jobId: keccak256(toHex('after the restart')) });
+      expect(await t.engine.submit(next)).to.deep.equal({ files: 3, featuresMissing: [] });
+      await t.engine.gradientStep(next.jobId, await step(next.jobId, 0, request));
+    });
+
+    it('keeps a record only while its submission can be replayed: past the deadline the next start prunes it', async () => {
+      let now = 1_000n;
+      const t = setup(7, { now: () => now });
+      const job = await submission('gradients');
+      await t.engine.submit(job);
+      const records = () => JSON.parse(new TextDecoder().decode(t.storage.entries.get('job-runs'))).runs.map((r: unknown[]) => r[0]);
+      expect(records()).to.deep.equal([job.jobId.toLowerCase()]);
+      now = job.deadline + 1n;
+      const later = createBuyerSigner({ account: buyerAccount, chainId: 1, jobEscrow: escrow, now: () => now });
+      const u = unsigned('gradients', { jobId: keccak256(toHex('a later job')) });
+      await t.engine.submit({ ...u, ...(await later.submission(u)) });
+      expect(records()).to.deep.equal([u.jobId.toLowerCase()]);
+      // The pruned job's submission is refused by its own deadline.
+      const restarted = setup(7, { storage: sealedCopy(t.storage), now: () => now });
+      expect(await code(() => restarted.engine.submit(job))).to.equal('JOB_REQUEST_EXPIRED');
     });
   });
 });

@@ -16,7 +16,8 @@ import { capContributions, releaseAggregates, type AggregatePolicy } from './agg
 import { JobParameterError } from './errors.ts';
 import { runFeaturesJob, type EmbeddingModel } from './features-job.ts';
 import { privateGradientStep, type ExampleSet, type GradientModel } from './gradient-step.ts';
-import { JobBudgetExhaustedError, JobNoFilesError, JobStateError, JobStepOutOfOrderError } from './job-errors.ts';
+import { JobBudgetExhaustedError, JobInterruptedError, JobNoFilesError, JobStateError, JobStepOutOfOrderError } from './job-errors.ts';
+import { JobRuns } from './job-runs.ts';
 import { checkModel, featuresJobIo, gradientJobIo, DEFAULT_MODEL_LIMITS, type ModelLimits } from './model-check.ts';
 import { ModelRunner, DEFAULT_RUNNER_LIMITS, type RunnerLimits } from './model-runner.ts';
 import { authorizeJob, policyBudget, POLICY_EPSILON_SCALE, type JobKind, type JobRequest, type Policy } from './policy.ts';
@@ -111,6 +112,20 @@ export interface JobEngineDeps {
   modelLimits?: ModelLimits;
   startModel?: (bytes: Uint8Array) => Promise<RunningModel>;
   runnerLimits?: RunnerLimits;
+  /**
+   * Where the features a job will read come from another party (the host keeps the entries): the
+   * ids of the selected files whose features are not yet in reach. A job with any is not started
+   * (nothing registered, logged or spent); the same signed submission starts it once they are.
+   */
+  featuresMissing?: (jobId: Hex, kind: JobKind, files: readonly CatalogueFile[]) => Promise<Hex[]>;
+  /** Live job records kept in the sealed storage (default 1024). */
+  maxJobRuns?: number;
+}
+
+/** A submission's outcome: started, or waiting for the listed files' features (not registered). */
+export interface SubmitOutcome {
+  files: number;
+  featuresMissing: Hex[];
 }
 
 interface Job {
@@ -192,6 +207,8 @@ export class JobEngine {
   readonly #jobs = new Map<string, Job>();
   /** Job ids whose submission is being checked: the same signed submission sent twice at once starts one job. */
   readonly #submitting = new Set<string>();
+  /** Jobs started by this enclave, before and since a restart (sealed with the state). */
+  #runs: Promise<JobRuns> | undefined;
   readonly #now: () => bigint | Promise<bigint>;
   /** Buyer requests are bound to the JobEscrow receipts settle on. */
   readonly #domain: TypedDataDomain;
@@ -200,6 +217,14 @@ export class JobEngine {
     this.#deps = deps;
     this.#now = deps.now ?? (() => BigInt(Math.floor(Date.now() / 1000)));
     this.#domain = jobRequestDomain(deps.escrow.chainId, deps.escrow.contract);
+  }
+
+  #jobRuns(): Promise<JobRuns> {
+    if (this.#runs === undefined) {
+      this.#runs = JobRuns.open(this.#deps.ledgerStorage, this.#deps.maxJobRuns);
+      this.#runs.catch(() => (this.#runs = undefined));
+    }
+    return this.#runs;
   }
 
   async #checkDeadline(request: string, deadline: bigint): Promise<void> {
@@ -222,9 +247,10 @@ export class JobEngine {
   /**
    * Checks the buyer's signature (against the policy's buyer read from the chain, before
    * anything else is read), then the job against its policy and the chain, selects its files
-   * and logs its start. Returns the number of files.
+   * and logs its start. Returns the number of files. A job started before (in this boot or,
+   * from the sealed records, an earlier one) is refused after the signature check.
    */
-  async submit(submission: JobSubmission): Promise<{ files: number }> {
+  async submit(submission: JobSubmission): Promise<SubmitOutcome> {
     const key = submission.jobId.toLowerCase();
     if (this.#jobs.has(key) || this.#submitting.has(key)) throw new JobStateError(submission.jobId, 'new', 'already submitted');
     this.#submitting.add(key);
@@ -235,12 +261,18 @@ export class JobEngine {
     }
   }
 
-  async #submit(submission: JobSubmission, key: string): Promise<{ files: number }> {
+  async #submit(submission: JobSubmission, key: string): Promise<SubmitOutcome> {
     if (submission.buyerKey.length !== 32) throw new JobParameterError('buyerKey', '32 bytes (X25519)', submission.buyerKey.length);
     await this.#checkDeadline('submission', submission.deadline);
     const read = await this.#deps.source.policy(submission.policyId);
     const message = jobSubmissionMessage({ ...submission, params: submission.params }, sha256Hex);
     await requireBuyerSignature('submission', jobSubmissionTypedData(this.#domain, message), submission.signature, read);
+    const runs = await this.#jobRuns();
+    const run = runs.get(submission.jobId);
+    if (run !== undefined) {
+      if (run.finished) throw new JobStateError(submission.jobId, 'new', 'finished');
+      throw new JobInterruptedError(submission.jobId, run.releases, 'submission');
+    }
     const request: JobRequest = { jobId: submission.jobId, policyId: submission.policyId, buyer: submission.buyer, kind: submission.kind, modelHash: message.modelHash };
     const { policy, ledger } = await this.#authorize(request, read);
     // Static model checks before anything touches data; the model process starts only for a passing model.
@@ -255,8 +287,17 @@ export class JobEngine {
     }
     const selection = await selectFiles(this.#deps.catalogue(), policy, this.#deps.source);
     if (selection.files.length === 0) throw new JobNoFilesError(policy.id, selection.revoked);
+    const missing = (await this.#deps.featuresMissing?.(submission.jobId, submission.kind, selection.files)) ?? [];
+    if (missing.length > 0) return { files: selection.files.length, featuresMissing: missing };
     if (submission.kind !== 'aggregates') {
       model = await (this.#deps.startModel ?? ((bytes) => ModelRunner.start(bytes, this.#deps.runnerLimits ?? DEFAULT_RUNNER_LIMITS)))(submission.model);
+    }
+    // Recorded before the job exists, and only once it can run: a failed start leaves no record, so the buyer may submit again.
+    try {
+      await runs.start(submission.jobId, submission.deadline, await this.#now());
+    } catch (error) {
+      await model?.close();
+      throw error;
     }
     this.#jobs.set(key, {
       submission,
@@ -278,12 +319,28 @@ export class JobEngine {
       'job-start',
       JSON.stringify({ jobId: request.jobId, policyId: policy.id.toString(), buyer: request.buyer, kind: request.kind, modelHash: request.modelHash, files: selection.files.length }),
     );
-    return { files: selection.files.length };
+    return { files: selection.files.length, featuresMissing: [] };
   }
 
-  #job(jobId: Hex, kind: JobKind | undefined): Job {
+  /**
+   * Refuses a request for a job this enclave does not run: JOB_INTERRUPTED when the sealed records
+   * show it started before a restart (its step index is known, but its model, used files and
+   * releases are not, so it cannot go on or sign a fair receipt), JOB_STATE otherwise.
+   */
+  async requireRunning(jobId: Hex, request: string): Promise<void> {
+    if (this.#jobs.has(jobId.toLowerCase())) return;
+    const run = (await this.#jobRuns()).get(jobId);
+    if (run === undefined) throw new JobStateError(jobId, 'submitted', 'unknown');
+    if (run.finished) throw new JobStateError(jobId, 'running', 'finished');
+    throw new JobInterruptedError(jobId, run.releases, request);
+  }
+
+  async #job(jobId: Hex, kind: JobKind | undefined, request: string): Promise<Job> {
     const job = this.#jobs.get(jobId.toLowerCase());
-    if (job === undefined) throw new JobStateError(jobId, 'submitted', 'unknown');
+    if (job === undefined) {
+      await this.requireRunning(jobId, request);
+      throw new JobStateError(jobId, 'submitted', 'unknown');
+    }
     if (job.done) throw new JobStateError(jobId, 'running', 'finished');
     if (kind !== undefined && job.submission.kind !== kind) throw new JobStateError(jobId, `a ${kind} job`, `a ${job.submission.kind} job`);
     return job;
@@ -312,17 +369,18 @@ export class JobEngine {
 
   /** A features job: the approved model over every selected file's cached features, one sealed release. */
   async runFeatures(jobId: Hex): Promise<SealedRelease> {
-    const job = this.#job(jobId, 'features');
+    const job = await this.#job(jobId, 'features', 'result');
     if (job.releases.length > 0) throw new JobStateError(jobId, 'not yet run', 'already run');
     await this.#refresh(job);
     const { release, used } = await runFeaturesJob({ model: job.model!, features: this.#deps.features }, job.files, job.submission.params as FeaturesJobParams);
     for (const f of used) job.used.set(f.fileId.toLowerCase(), f);
+    await (await this.#jobRuns()).advance(job.request.jobId, 1);
     return { sealed: await this.#release(job, release), epsilonSpent: 0 };
   }
 
   /** An aggregates job: noisy dataset-card statistics over the selected files, charged its epsilon up front. */
   async runAggregates(jobId: Hex): Promise<SealedRelease> {
-    const job = this.#job(jobId, 'aggregates');
+    const job = await this.#job(jobId, 'aggregates', 'result');
     if (job.releases.length > 0) throw new JobStateError(jobId, 'not yet run', 'already run');
     await this.#refresh(job);
     const spec = parseAggregatesSpec(job.submission.model);
@@ -342,6 +400,7 @@ export class JobEngine {
     const kept = new Set(capContributions(files, spec).map((f) => f.fileId.toLowerCase()));
     for (const f of job.files) if (kept.has(f.fileId.toLowerCase())) job.used.set(f.fileId.toLowerCase(), f);
     job.aggregatesEpsilon = spec.epsilon;
+    await (await this.#jobRuns()).advance(job.request.jobId, 1);
     return { sealed: await this.#release(job, { kind: 'aggregates', ...release }), epsilonSpent: spec.epsilon };
   }
 
@@ -352,7 +411,7 @@ export class JobEngine {
    * data is read. Steps of one job run one at a time.
    */
   async gradientStep(jobId: Hex, step: StepRequest): Promise<SealedRelease & { examples: number }> {
-    const job = this.#job(jobId, 'gradients');
+    const job = await this.#job(jobId, 'gradients', 'step');
     if (job.busy) throw new JobStateError(jobId, 'idle', 'running a step');
     job.busy = true;
     try {
@@ -395,6 +454,8 @@ export class JobEngine {
       job.used.set(file.fileId.toLowerCase(), file);
     }
     job.steps += 1;
+    // The step index is sealed with the spend, before the release: a restart never forgets a step that left.
+    await (await this.#jobRuns()).advance(job.request.jobId, job.steps);
     const sealed = await this.#release(job, { kind: 'gradient-step', step: job.steps, noisySum: Array.from(result.noisySum), epsilonSpent: result.epsilonSpent });
     return { sealed, epsilonSpent: result.epsilonSpent, examples: examples.set.count };
   }
@@ -426,7 +487,7 @@ export class JobEngine {
    * signs the receipt (shares of the files used, epsilon this job spent) and logs it.
    */
   async finish(jobId: Hex, request: FinishRequest): Promise<SignedJobReceipt> {
-    const job = this.#job(jobId, undefined);
+    const job = await this.#job(jobId, undefined, 'finish');
     if (job.busy) throw new JobStateError(jobId, 'idle', 'running a step');
     job.busy = true;
     try {
@@ -438,6 +499,7 @@ export class JobEngine {
       job.busy = false;
     }
     job.done = true;
+    await (await this.#jobRuns()).finish(job.request.jobId);
     await job.model?.close();
     const epsilonSpent = job.submission.kind === 'gradients' ? Math.max(0, job.ledger.spent().epsilon - job.epsilonBefore) : job.aggregatesEpsilon;
     const used: UsedFile[] = [...job.used.values()].map((f) => ({ contributor: f.contributor, score: f.score }));

@@ -189,3 +189,29 @@ export class JobStepOutOfOrderError extends JobError {
     });
   }
 }
+
+/**
+ * The job was started before the enclave restarted: its model, the files it used and its releases
+ * lived in memory and are gone, so it can neither take another step nor sign a receipt that pays
+ * the contributors it used. Its submission and step signatures stay refused while they last.
+ */
+export class JobInterruptedError extends JobError {
+  override name = 'JobInterruptedError' as const;
+  constructor(jobId: string, releases: number, request: string) {
+    super('JOB_INTERRUPTED', `Job ${jobId} was started before the enclave restarted (${releases} release(s) made); the ${request} request cannot continue it.`, {
+      details: { jobId, releases, request },
+      hint: 'Submit a new job (a new job id and payment); the budget already spent stays spent. Nothing was run.',
+    });
+  }
+}
+
+/** The enclave holds as many live job records as it may seal; a new job waits for the oldest submission to expire. */
+export class JobRunsFullError extends JobError {
+  override name = 'JobRunsFullError' as const;
+  constructor(max: number, earliestExpiry: bigint) {
+    super('JOB_RUNS_FULL', `The enclave already records ${max} jobs whose submissions have not expired.`, {
+      details: { max, earliestExpiry: earliestExpiry.toString() },
+      hint: 'Retry after the earliest submission deadline (unix seconds in details); nothing was run.',
+    });
+  }
+}

@@ -60,7 +60,7 @@ describe('job requests from the host', () => {
   it('passes a step\'s index, deadline and signature, and a finish\'s step count, to the engine; refuses them malformed', async () => {
     const calls: Record<string, unknown>[] = [];
     const engine = {
-      submit: async () => ({ files: 1 }),
+      submit: async () => ({ files: 1, featuresMissing: [] }),
       gradientStep: async (_id: string, step: Record<string, unknown>) => (calls.push(step), { sealed: new Uint8Array([1]), epsilonSpent: 0.5 }),
       finish: async (_id: string, request: Record<string, unknown>) => (calls.push(request), { receipt: { policyId: 7n, epsilonSpent: 0n, deadline: 1n }, signature: '0x', shares: [] }),
     } as unknown as JobEngine;

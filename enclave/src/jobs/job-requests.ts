@@ -91,22 +91,33 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, b
 export function jobRequests(engine: JobEngine) {
   const state = new Map<string, { kind: JobKind; files: number; steps: number; status: 'running' | 'finished' }>();
   const results = new Map<string, Promise<{ sealed: string; epsilonSpent: number }>>();
-  const view = (jobId: Hex) => {
+  /** A job of this boot; one started before a restart is JOB_INTERRUPTED (engine.requireRunning). */
+  const view = async (jobId: Hex, request: string) => {
     const s = state.get(jobId.toLowerCase());
-    if (s === undefined) throw new JobParameterError('jobId', 'a submitted job', jobId);
+    if (s === undefined) {
+      await engine.requireRunning(jobId, request);
+      throw new JobParameterError('jobId', 'a submitted job', jobId);
+    }
     return { jobId, ...s };
   };
   return {
+    /**
+     * Starts the job, or, when its features are not all in reach (host-kept entries), answers the
+     * ids it waits for in `featuresMissing` and registers nothing: the same body starts it later.
+     */
     async submit(json: Record<string, unknown>) {
       const submission = parseSubmission(json);
-      const { files } = await engine.submit(submission);
+      const { files, featuresMissing } = await engine.submit(submission);
+      if (featuresMissing.length > 0) return { jobId: submission.jobId, kind: submission.kind, files, steps: 0, status: 'running' as const, featuresMissing };
       state.set(submission.jobId.toLowerCase(), { kind: submission.kind, files, steps: 0, status: 'running' });
-      return view(submission.jobId);
+      return { ...(await view(submission.jobId, 'submission')), featuresMissing };
     },
-    status: (jobId: Hex) => view(jobId),
+    /** Whether this boot runs (or ran) the job. */
+    has: (jobId: Hex) => state.has(jobId.toLowerCase()),
+    status: (jobId: Hex) => view(jobId, 'status'),
     /** Runs a features or aggregates job once and keeps its sealed release, so asking again returns the same bytes. */
     async result(jobId: Hex) {
-      const { kind } = view(jobId);
+      const { kind } = await view(jobId, 'result');
       const key = jobId.toLowerCase();
       let answer = results.get(key);
       if (answer === undefined) {
@@ -120,7 +131,7 @@ export function jobRequests(engine: JobEngine) {
       return answer;
     },
     async step(jobId: Hex, json: Record<string, unknown>) {
-      const s = view(jobId);
+      const s = await view(jobId, 'step');
       const parameters = float32(base64(json['parameters'], 'parameters', Math.ceil((MAX_PARAMETERS * 4) / 3) * 4 + 4), 'parameters');
       const release = await engine.gradientStep(jobId, {
         index: count(json['index'], 'index'),
@@ -135,7 +146,7 @@ export function jobRequests(engine: JobEngine) {
       return { sealed: b64(release.sealed), epsilonSpent: release.epsilonSpent };
     },
     async finish(jobId: Hex, json: Record<string, unknown>) {
-      view(jobId);
+      await view(jobId, 'finish');
       const { receipt, signature, shares } = await engine.finish(jobId, { steps: count(json['steps'], 'steps'), deadline: deadline(json['deadline']), signature: json['signature'] });
       state.get(jobId.toLowerCase())!.status = 'finished';
       return {
