@@ -108,6 +108,9 @@ describe('state anchors on chain refuse a rolled-back state at boot (anvil)', fu
     expect(restart.body.state!.counter).to.equal('2');
     const a2 = await anchor(second.client);
     expect(a2.message).to.deep.include({ stateCounter: 2n, stateSha256: restart.body.state!.sha256, auditEntries: 2n });
+    // The fork S2' cannot be anchored over S2: same counter, another hash.
+    const forkAnchor = (await unchecked.client.request('state.anchor', { contract: f.addresses.auditAnchor })).body;
+    expect(await fail(writer.submitAnchor(anchorMessageOf(forkAnchor.anchor), forkAnchor.signature))).to.equal('HOST_CHAIN_REJECTED');
     // The earlier anchor again (a late retry) changes nothing.
     expect(await writer.submitAnchor(a1.message, (await first.client.request('state.anchor', { contract: f.addresses.auditAnchor })).body.signature)).to.deep.equal({ superseded: true });
 
