@@ -15,6 +15,7 @@ import { createBuyerSigner } from '../../client/src/jobs/sign.ts';
 import { createChannelServer } from '../../enclave/src/channel/server.ts';
 import { createDevKmsServer } from '../../enclave/src/kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../../enclave/src/nsm/simulated-nsm.ts';
+import { MemoryStateKeeper } from '../../enclave/src/state/memory-keeper.ts';
 import type { PolicySource } from '../../enclave/src/jobs/policy-source.ts';
 import { buildSoftmaxGradientModel, parameterCount } from '../../enclave/src/jobs/softmax-classifier.ts';
 import { createEnclaveRuntime, type ContributionScorer } from '../../enclave/src/runtime/enclave-runtime.ts';
@@ -117,8 +118,8 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
       save: async (fileId, entry) => void (events.push(`entry ${fileId}`), kept.set(fileId.toLowerCase() as Hex, entry.slice())),
       load: async (fileId) => kept.get(fileId.toLowerCase() as Hex),
     };
-    const saved: Uint8Array[] = [];
-    const states = { bootAttachment: () => saved.at(-1) ?? new Uint8Array(0), save: (ref: { counter: string }, blob: Uint8Array) => void (events.push(`state ${ref.counter}`), saved.push(blob.slice())) };
+    const memory = new MemoryStateKeeper();
+    const states = { bootAttachment: () => memory.bootBundle(), save: (ref: { counter: string }, blob: Uint8Array) => void (events.push(`state ${ref.counter}`), memory.keep(blob)) };
     const sealedKeys: SealedDatasetKeyJson[] = [];
     const keys = { load: () => sealedKeys.at(-1), save: (s: SealedDatasetKeyJson) => void sealedKeys.push(s) };
     const frames: number[] = [];

@@ -68,9 +68,11 @@ export interface SealedKeyStore {
 
 /** Where the host keeps the enclave's sealed state (SealedEnclaveStateStore in enclave-state.ts). */
 export interface EnclaveStateKeeper {
-  /** The latest state, handed back at boot; empty at genesis. */
+  /** The latest state's root (a state bundle), handed over at boot; empty at genesis. */
   bootAttachment(): Uint8Array;
-  /** Stores a state from a reply, durably, before the reply is acted on. */
+  /** The segments that root names, in order, as state bundles under the frame limit (state.segments). */
+  segmentBundles?(): Iterable<Uint8Array>;
+  /** Stores a state bundle from a reply, durably, before the reply is acted on. */
   save(ref: SealedStateRefJson, blob: Uint8Array): unknown;
 }
 
@@ -331,7 +333,15 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     try {
       const { body, binary } = await channel.request('boot', sealed === undefined ? {} : { sealed }, this.#p.states?.bootAttachment() ?? new Uint8Array(0));
       if (body.genesis) this.#p.sealedKeys.save(body.sealed);
-      if (body.state !== undefined) this.#p.states?.save(body.state, binary);
+      let state = body.state === undefined ? undefined : { ref: body.state, binary };
+      if (state === undefined) {
+        // The root names segments: they follow in frames under the limit, and the enclave counts
+        // itself booted only at state.ready, once the chain ends where the root says.
+        for (const bundle of this.#p.states?.segmentBundles?.() ?? []) await channel.request('state.segments', {}, bundle);
+        const ready = await channel.request('state.ready', {});
+        state = { ref: ready.body.state, binary: ready.binary };
+      }
+      this.#p.states?.save(state.ref, state.binary);
       this.#boot = body;
       await this.#p.onBoot?.(body, async (nonce) => (await channel.request('attestation', { nonce: toHex(nonce) })).binary.slice());
     } catch (error) {

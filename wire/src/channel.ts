@@ -20,8 +20,8 @@
 //
 // Within a frame version, message types are added, never reshaped: every schema below is
 // strict (an unknown field is refused), so a changed shape would fail closed on an older peer,
-// and a type the peer lacks is answered CHANNEL_UNKNOWN_TYPE. contribution.reissue was added
-// this way; a change to an existing message's fields takes a new frame version.
+// and a type the peer lacks is answered CHANNEL_UNKNOWN_TYPE. contribution.reissue, state.segments
+// and state.ready were added this way; a change to an existing message's fields takes a new frame version.
 import type { Address, Hex } from 'viem';
 import { AudataError, type AudataErrorOptions, type ErrorDetails } from './errors.ts';
 import { parseEnvelopeHeader, type EnvelopeHeaderJson } from './envelope.ts';
@@ -281,8 +281,18 @@ export interface ChannelRequests {
    * ENVELOPE_REPLAYED for it). Only the header: nothing is opened or scored again.
    */
   'contribution.reissue': { header: EnvelopeHeaderJson };
-  /** The latest sealed state again (binary reply), e.g. when a reply carrying it was lost. */
+  /**
+   * The latest sealed root again, with the segments of this boot the enclave still holds (binary
+   * reply, a state bundle), e.g. when a reply carrying them was lost.
+   */
   state: Record<string, never>;
+  /**
+   * After a boot whose reply carried no state (the root named segments the boot attachment did
+   * not hold): the next segments, in order, as a state bundle without a root (wire/src/channel-state.ts).
+   */
+  'state.segments': Record<string, never>;
+  /** Ends a segmented restore: the enclave checks the chain against the root and only then counts as booted. */
+  'state.ready': Record<string, never>;
   /** The latest sealed state's anchor, signed for AuditAnchor at `contract` on this chain; the host submits it. */
   'state.anchor': { contract: Address };
   /**
@@ -317,7 +327,9 @@ export interface JobStatusJson {
   steps: number;
 }
 
-// `state` in a reply names the new sealed state in that reply's binary attachment; store it.
+// `state` in a reply names the new sealed state in that reply's binary attachment, a state bundle
+// (wire/src/channel-state.ts: the new segments and the new root; counter and sha256 are the
+// root's, bytes the bundle's); store it.
 export interface ChannelResponses {
   boot: { genesis: boolean; sealed: SealedDatasetKeyJson; datasetKey: Hex; signer: Address; pipelineVersion: Hex; state?: SealedStateRefJson };
   attestation: Record<string, never>;
@@ -332,6 +344,9 @@ export interface ChannelResponses {
   /** The recorded result as a proof; `state` records the re-issue (the audit log moved). */
   'contribution.reissue': { manifestHash: Hex; contributor: Address; fileId: Hex; proof: ProofJson; signature: Hex; state: SealedStateRefJson };
   state: { state: SealedStateRefJson };
+  /** Segments taken so far in this restore. */
+  'state.segments': { received: number };
+  'state.ready': { state: SealedStateRefJson };
   'state.anchor': { anchor: StateAnchorJson; signature: Hex };
   /** With `featuresNeeded` (an enclave whose feature entries the host keeps), the binary reply is that many 32-byte file ids, to send in job.features. */
   'job.submit': JobStatusJson & { featuresNeeded?: number };
@@ -348,7 +363,7 @@ export interface ChannelResponses {
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish', 'job.features'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.segments', 'state.ready', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish', 'job.features'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -395,6 +410,8 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
   'contribution.finish': { session: SESSION },
   'contribution.reissue': { header: envelopeHeader },
   state: {},
+  'state.segments': {},
+  'state.ready': {},
   'state.anchor': { contract: address },
   'job.submit': {},
   'job.status': { jobId: bytes32 },
@@ -414,6 +431,8 @@ const responseSchemas: Record<RequestType, Record<string, Check>> = {
   },
   'contribution.reissue': { manifestHash: bytes32, contributor: address, fileId: bytes32, proof, signature: hex(65, 65), state: stateRef },
   state: { state: stateRef },
+  'state.segments': { received: int(0, Number.MAX_SAFE_INTEGER) },
+  'state.ready': { state: stateRef },
   'state.anchor': { anchor: stateAnchor, signature: hex(65, 65) },
   'job.submit': { ...jobStatus, featuresNeeded: optional(int(0, DEFAULT_MAX_FRAME_BYTES / 32)) },
   'job.status': jobStatus,

@@ -7,6 +7,7 @@ export * from './envelope.ts';
 export * from './merkle.ts';
 export * from './channel.ts';
 export * from './channel-client.ts';
+export * from './channel-state.ts';
 export * from './attestation-binding.ts';
 export * from './policy.ts';
 export * from './registry-abi.ts';

@@ -1,3 +1,4 @@
+import { MemoryStateKeeper } from '../state/memory-keeper.ts';
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -303,11 +304,14 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
       const { deadline, signature } = await signer.step(jobId, index, { parameters: new Float32Array(P), sampleRate: dp.sampleRate, noiseMultiplier: dp.noiseMultiplier, clipNorm: 1 });
       return json({ index, parameters, sampleRate: dp.sampleRate, noiseMultiplier: dp.noiseMultiplier, clipNorm: 1, deadline: deadline.toString(), signature });
     };
+    // What the host keeps of the state: each reply's segments and root.
+    const kept = new MemoryStateKeeper();
     const runJob = async (runtime: ReturnType<typeof boot>, datasetKey: Hex, name: string) => {
       const file = await contribute(hexToBytes(datasetKey), new Uint8Array(4000 + name.length).fill(3));
       const session = (await runtime.handlers['contribution.begin']({ header: envelopeHeaderToJson(file.header) }, new Uint8Array(0))).body.session;
       await runtime.handlers['contribution.chunk']({ session }, file.ciphertext);
-      await runtime.handlers['contribution.finish']({ session }, new Uint8Array(0));
+      const finished = await runtime.handlers['contribution.finish']({ session }, new Uint8Array(0));
+      kept.keep(finished.binary!.slice(0, finished.body.state!.bytes));
       const jobId = keccak256(toHex(name));
       const params = { melBands: 80, classes: ['en', 'de'], parameters: P };
       const { deadline, signature } = await signer.submission({ jobId, policyId: 3n, buyer, kind: 'gradients', model, buyerKey: keys.publicKey, params });
@@ -321,11 +325,11 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const jobA = await runJob(first, genesis.body.datasetKey, 'job before restart');
     const spent = await first.handlers['job.step']({ jobId: jobA }, await stepBody(jobA, 0));
     expect(spent.body.epsilonSpent).to.be.closeTo(epsilonFor({ ...dp, steps: 1 }).epsilon, 1e-9);
-    const stored = spent.binary!.slice(0, spent.body.state!.bytes);
+    kept.keep(spent.binary!.slice(0, spent.body.state!.bytes));
 
     // A restart with the state the step returned: one step left, the next one refused.
     const second = boot();
-    await second.handlers.boot({ sealed: genesis.body.sealed }, stored);
+    await second.handlers.boot({ sealed: genesis.body.sealed }, kept.bootBundle());
     const jobB = await runJob(second, genesis.body.datasetKey, 'job after restart');
     await second.handlers['job.step']({ jobId: jobB }, await stepBody(jobB, 0));
     expect(await fail(second.handlers['job.step']({ jobId: jobB }, await stepBody(jobB, 1)))).to.equal('PRIVACY_BUDGET_EXCEEDED');

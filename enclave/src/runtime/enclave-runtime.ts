@@ -9,7 +9,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
-import { BindingPurpose, ChannelMessageInvalidError, encodeAttestationBinding, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
+import { BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
 import type { AuditEntry, SignedAuditHead } from '@audata/verifier/audit';
 import { AuditLog, type AuditLogOptions } from '../audit/log.ts';
 import type { ChannelHandlers } from '../channel/server.ts';
@@ -20,12 +20,15 @@ import { createEnclaveSigner, type EnclaveSigner } from '../signing/enclave-sign
 import { AlreadyBootedError, BusyError, ContributionNotFinishedError, JobsDisabledError, NotBootedError, ResultNotRecordedError, SessionUnknownError } from './errors.ts';
 import { checkSignedHeader } from './signed-header.ts';
 import { PieceQueue } from './piece-queue.ts';
-import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type FileRecord, type RecordedResult, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
+import { EMPTY_AUDIT, StateSealer, checkAgainstAnchor, sha256Hex, type AuditResume, type EnclaveState, type FileRecord, type RecordedResult, type SealedState, type StateAnchor } from '../state/sealed-state.ts';
+import { migrationSegments, SegmentChainReader, SegmentedStateSealer, type SegmentContent } from '../state/segmented-state.ts';
+import { splitFingerprintIndex } from '../state/fingerprint-slot.ts';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { FeatureStore, MemoryFeatureBackend, featureBlobKey, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
 import { HostFeatureBackend } from '../feature-store/host-backend.ts';
 import { FeatureStoreInputError } from '../feature-store/errors.ts';
 import { passesFilter } from '../jobs/selection.ts';
+import { StateCorruptError } from '../state/errors.ts';
 import { catalogueEntry, catalogueFileOf, FileCatalogue } from '../jobs/catalogue.ts';
 import { JobEngine } from '../jobs/job-engine.ts';
 import { FeatureStoreTamperedError } from '../feature-store/errors.ts';
@@ -89,8 +92,11 @@ export interface EnclaveRuntimeParams {
   /** A session with no request for this long is dropped when another begins. */
   sessionIdleMs?: number;
   maxPlaintextBytes?: number;
-  /** The fingerprint index the scorer uses, so it can be sealed and restored (FingerprintIndexSlot). */
-  fingerprints?: { serialize(): Uint8Array; restore(bytes: Uint8Array): void };
+  /**
+   * The fingerprint index the scorer uses (FingerprintIndexSlot): each file's entry as it is
+   * inserted goes into the next state segment, and a restore rebuilds the index from them all.
+   */
+  fingerprints?: { takeAdded(): Uint8Array[]; restoreEntries(entries: Uint8Array[]): void };
   /**
    * The latest state anchor from a source the host cannot rewrite (read by the enclave itself).
    * Without one, a restored state is checked only against this boot, and onWarning says so.
@@ -106,6 +112,19 @@ export interface EnclaveRuntimeParams {
 export interface EnclaveRuntime {
   handlers: ChannelHandlers;
   signer: Address;
+}
+
+/** A boot whose root named segments the attachment did not hold: held until state.ready. */
+interface Restore {
+  keys: DatasetKeyPair;
+  wrapped: SealedDatasetKeyJson;
+  genesis: boolean;
+  sealer: SegmentedStateSealer;
+  reader?: SegmentChainReader;
+  root?: { counter: bigint; audit: AuditResume; ledgers: Array<[string, Uint8Array]> };
+  legacy?: EnclaveState;
+  fingerprints: Uint8Array[];
+  records: FileRecord[];
 }
 
 interface Session {
@@ -130,14 +149,22 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   // that is sealed. Manifests of sessions still open stay out, so a restart mid-file lets the
   // host retry that file.
   const records = new Map<Hex, FileRecord>();
-  let sealer: StateSealer | undefined;
+  let sealer: SegmentedStateSealer | undefined;
+  let restore: Restore | undefined;
+  // Finished since the last state: they go into the next segment.
+  let newRecords: FileRecord[] = [];
+  // A migrated format 3 state, sealed as the first segments with the first state of this boot.
+  let migrated: SegmentContent[] = [];
+  // The segments of this boot, newest last, up to STATE_BATCH_BYTES: a lost reply's are sent again (state).
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
   let counter = 0n;
   let latest: SealedState | undefined;
   // Where the audit log stood in `latest`: a state anchor names both, as sealed together.
   let latestAudit: AuditResume = EMPTY_AUDIT;
   let audit: AuditLog | undefined;
-  // Restored parts this runtime has no live object for are carried through unchanged.
-  let carriedIndex: Uint8Array = new Uint8Array(0);
+  // Where the restored audit log stood; fingerprints without a live index need no carrying, as
+  // the segments that hold them stay with the host.
   let carriedAudit: AuditResume = EMPTY_AUDIT;
   // The privacy ledgers live here and are sealed with every state, so a restart restores each
   // buyer's spend; the store is kept (and carried) even when jobs are off.
@@ -154,17 +181,33 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     return jobs;
   };
 
-  /** Seals the current state under the next counter; synchronous, so counters follow state order. */
+  /**
+   * Seals what changed since the last state (a segment, when files were finished or indexed) and
+   * a new root under the next counter; synchronous, so counters and segments follow state order.
+   * The bundle carries only the new segments, so its cost does not grow with the dataset.
+   */
   const emitState = (): { ref: SealedStateRefJson; bytes: Uint8Array } => {
+    const contents = migrated;
+    migrated = [];
+    const added = params.fingerprints?.takeAdded() ?? [];
+    if (added.length > 0 || newRecords.length > 0) contents.push({ fingerprints: added, records: newRecords });
+    newRecords = [];
+    const segments = contents.map((content) => sealer!.sealSegment(content).bytes);
     counter += 1n;
-    latest = sealer!.seal({
-      counter,
-      fingerprintIndex: params.fingerprints?.serialize() ?? carriedIndex,
-      records: [...records.values()],
-      audit: (latestAudit = audit?.position() ?? carriedAudit),
-      ledgers: [...ledgerStore.entries],
-    });
-    return { ref: stateRef(latest), bytes: latest.bytes };
+    latest = sealer!.sealRoot(counter, (latestAudit = audit?.position() ?? carriedAudit), [...ledgerStore.entries]);
+    for (const segment of segments) {
+      held.push(segment);
+      heldBytes += segment.length;
+    }
+    while (heldBytes > STATE_BATCH_BYTES && held.length > 0) heldBytes -= held.shift()!.length;
+    const bundle = encodeStateBundle({ segments, root: latest.bytes });
+    return { ref: stateRef(latest, bundle), bytes: bundle };
+  };
+
+  /** Files finished become records, and go into the next segment. */
+  const record = (entry: FileRecord) => {
+    records.set(entry.manifestHash, entry);
+    newRecords.push(entry);
   };
 
   /**
@@ -199,10 +242,94 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     return session;
   };
 
+  /** Opens the next segment of a restore and keeps what it holds until the chain is confirmed. */
+  const take = (pending: Restore, segment: Uint8Array) => {
+    const content = pending.reader!.push(segment);
+    for (const entry of content.fingerprints) pending.fingerprints.push(entry);
+    for (const entry of content.records) pending.records.push(entry);
+  };
+
+  /**
+   * The end of every boot: the chain is checked against its root, what it holds is loaded, the
+   * key release is logged and the first state of this boot is sealed. Only then is the enclave booted.
+   */
+  const finishBoot = async (pending: Restore) => {
+    const { keys, wrapped } = pending;
+    pending.reader?.finish();
+    let restoredRecords: FileRecord[] = pending.records;
+    let ledgers: Array<[string, Uint8Array]> = pending.root?.ledgers ?? [];
+    let fingerprintEntries = pending.fingerprints;
+    if (pending.legacy !== undefined) {
+      const legacy = pending.legacy;
+      fingerprintEntries = splitFingerprintIndex(legacy.fingerprintIndex);
+      restoredRecords = legacy.records;
+      ledgers = legacy.ledgers;
+      carriedAudit = legacy.audit;
+      pending.sealer.resume(0n, pending.sealer.head, legacy.counter);
+      migrated = migrationSegments({ fingerprintIndex: legacy.fingerprintIndex, records: legacy.records }, splitFingerprintIndex);
+      counter = legacy.counter;
+    } else if (pending.root !== undefined) {
+      carriedAudit = pending.root.audit;
+      counter = pending.root.counter;
+    }
+    const seen = new Set<Hex>();
+    for (const entry of restoredRecords) {
+      if (seen.has(entry.manifestHash)) throw new StateCorruptError(`manifest ${entry.manifestHash} is recorded twice`);
+      seen.add(entry.manifestHash);
+    }
+    params.fingerprints?.restoreEntries(fingerprintEntries);
+    for (const [key, value] of ledgers) ledgerStore.entries.set(key, value);
+    for (const entry of restoredRecords) {
+      records.set(entry.manifestHash, entry);
+      ledger.add(entry.manifestHash);
+      // As at scoring, only a file whose features were stored can serve a job, and only
+      // when the entries outlive a boot: the default in-memory backend died with the last
+      // process, and a job selecting its files would fail on the missing entries.
+      if (entry.result?.hasFeatures === true && params.jobs?.featureBackend !== undefined) catalogue.add(catalogueFileOf(entry.result));
+    }
+    if (params.audit !== undefined) {
+      // The log asks only for AuditHead signatures, and this adapter can make nothing else.
+      const headSigner = { address: signer.address, signTypedData: ({ domain, message }: { domain?: TypedDataDomain; message: { head: Hex; seq: bigint } }) => signer.signAuditHead(domain ?? {}, message) };
+      audit = new AuditLog({ ...params.audit, signer: headSigner as unknown as AuditLogOptions['signer'], resume: carriedAudit });
+    }
+    if (params.jobs !== undefined) {
+      const j = params.jobs;
+      const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: hostFeatures ?? (typeof j.featureBackend === 'object' ? j.featureBackend : new MemoryFeatureBackend()), randomBytes: random });
+      features = store;
+      const engine = new JobEngine({
+        source: j.source,
+        catalogue: () => catalogue.files(),
+        features: async (file) => {
+          const cached = await store.get(file.fileId);
+          if (cached === undefined) throw new FeatureStoreTamperedError(file.fileId, 'the entry is missing');
+          return cached;
+        },
+        ledgerStorage: ledgerStore,
+        signer,
+        escrow: j.escrow,
+        audit: audit!,
+        random: j.random ?? new RandomStream(systemRandom),
+        ...(j.now === undefined ? {} : { now: j.now }),
+      });
+      jobs = jobRequests(engine);
+    }
+    dataset = keys;
+    sealed = wrapped;
+    sealer = pending.sealer;
+    await audit?.append('key-release', toHex(JSON.stringify({ genesis: pending.genesis, datasetKey: bytesToHex(keys.publicKey), signer: signer.address })));
+    const state = emitState();
+    return {
+      body: { genesis: pending.genesis, sealed: wrapped, datasetKey: bytesToHex(keys.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion, state: state.ref },
+      binary: state.bytes,
+    };
+  };
+
   const handlers: ChannelHandlers = {
     async boot(body, binary) {
       if (dataset !== undefined || booting) throw new AlreadyBootedError();
       booting = true;
+      // A boot while a segmented restore waits starts it over (the host reconnected).
+      restore = undefined;
       try {
         const release = { kms: params.kms, keyId: params.kmsKeyId, nsm: params.nsm, signer: signer.address, pipelineVersion: params.pipelineVersion, randomBytes: random };
         let keys: DatasetKeyPair;
@@ -217,9 +344,23 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         }
         // The state is checked before the enclave counts as booted: a refused state leaves it
         // unbooted, so it never scores against a forgotten index.
-        const stateSealer = await StateSealer.create({ datasetSecretKey: keys.secretKey, datasetPublicKey: keys.publicKey, randomBytes: random });
-        const restored = binary.length === 0 ? undefined : stateSealer.open(binary);
-        const given = restored === undefined ? undefined : { counter: restored.counter, sha256: sha256Hex(binary) };
+        const stateKeys = { datasetSecretKey: keys.secretKey, datasetPublicKey: keys.publicKey, randomBytes: random };
+        const pending: Restore = { keys, wrapped, genesis: body.sealed === undefined, sealer: await SegmentedStateSealer.create(stateKeys), fingerprints: [], records: [] };
+        let given: { counter: bigint; sha256: Hex } | undefined;
+        if (binary.length === 0) given = undefined;
+        else if (isStateBundle(binary)) {
+          const bundle = decodeStateBundle(binary, 'boot');
+          if (bundle.root === undefined) throw new ChannelMessageInvalidError('boot', 'attachment', 'is a state bundle without a root');
+          const root = pending.sealer.openRoot(bundle.root);
+          given = { counter: root.counter, sha256: sha256Hex(bundle.root) };
+          pending.root = root;
+          pending.reader = new SegmentChainReader(pending.sealer, root);
+          for (const segment of bundle.segments) take(pending, segment);
+        } else {
+          // A format 2 or 3 blob: read whole, then written again as segments (migration).
+          pending.legacy = (await StateSealer.create(stateKeys)).open(binary);
+          given = { counter: pending.legacy.counter, sha256: sha256Hex(binary) };
+        }
         const anchor = await params.stateAnchor?.(bytesToHex(keys.publicKey));
         if (anchor !== undefined) checkAgainstAnchor(given, anchor);
         else {
@@ -227,59 +368,43 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
             `no state anchor: accepted ${given === undefined ? 'an empty state' : `sealed state ${given.counter}`} from the host without checking that it is the latest`,
           );
         }
-        if (restored !== undefined) {
-          if (params.fingerprints !== undefined) params.fingerprints.restore(restored.fingerprintIndex);
-          else carriedIndex = restored.fingerprintIndex;
-          carriedAudit = restored.audit;
-          for (const [key, value] of restored.ledgers) ledgerStore.entries.set(key, value);
-          for (const record of restored.records) {
-            records.set(record.manifestHash, record);
-            ledger.add(record.manifestHash);
-            // As at scoring, only a file whose features were stored can serve a job, and only
-            // when the entries outlive a boot: the default in-memory backend died with the last
-            // process, and a job selecting its files would fail on the missing entries.
-            if (record.result?.hasFeatures === true && params.jobs?.featureBackend !== undefined) catalogue.add(catalogueFileOf(record.result));
-          }
-          counter = restored.counter;
+        if (pending.reader !== undefined && !pending.reader.complete) {
+          // The rest of the segments follow in state.segments; nothing is usable before state.ready.
+          restore = pending;
+          return { body: { genesis: pending.genesis, sealed: wrapped, datasetKey: bytesToHex(keys.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion } };
         }
-        if (params.audit !== undefined) {
-          // The log asks only for AuditHead signatures, and this adapter can make nothing else.
-          const headSigner = { address: signer.address, signTypedData: ({ domain, message }: { domain?: TypedDataDomain; message: { head: Hex; seq: bigint } }) => signer.signAuditHead(domain ?? {}, message) };
-          audit = new AuditLog({ ...params.audit, signer: headSigner as unknown as AuditLogOptions['signer'], resume: carriedAudit });
-        }
-        if (params.jobs !== undefined) {
-          const j = params.jobs;
-          const store = await FeatureStore.open({ datasetSecretKey: keys.secretKey, backend: hostFeatures ?? (typeof j.featureBackend === 'object' ? j.featureBackend : new MemoryFeatureBackend()), randomBytes: random });
-          features = store;
-          const engine = new JobEngine({
-            source: j.source,
-            catalogue: () => catalogue.files(),
-            features: async (file) => {
-              const cached = await store.get(file.fileId);
-              if (cached === undefined) throw new FeatureStoreTamperedError(file.fileId, 'the entry is missing');
-              return cached;
-            },
-            ledgerStorage: ledgerStore,
-            signer,
-            escrow: j.escrow,
-            audit: audit!,
-            random: j.random ?? new RandomStream(systemRandom),
-            ...(j.now === undefined ? {} : { now: j.now }),
-          });
-          jobs = jobRequests(engine);
-        }
-        dataset = keys;
-        sealed = wrapped;
-        sealer = stateSealer;
+        return await finishBoot(pending);
       } finally {
         booting = false;
       }
-      await audit?.append('key-release', toHex(JSON.stringify({ genesis: body.sealed === undefined, datasetKey: bytesToHex(dataset.publicKey), signer: signer.address })));
-      const state = emitState();
-      return {
-        body: { genesis: body.sealed === undefined, sealed, datasetKey: bytesToHex(dataset.publicKey), signer: signer.address, pipelineVersion: params.pipelineVersion, state: state.ref },
-        binary: state.bytes,
-      };
+    },
+
+    async 'state.segments'(_body, binary) {
+      const pending = restore;
+      if (pending?.reader === undefined || booting) throw new NotBootedError('state.segments');
+      const bundle = decodeStateBundle(binary, 'state.segments');
+      if (bundle.root !== undefined) throw new ChannelMessageInvalidError('state.segments', 'attachment', 'carries a root; the root comes with boot');
+      try {
+        for (const segment of bundle.segments) take(pending, segment);
+      } catch (error) {
+        // A refused segment ends this restore: the host boots again with what it stores.
+        restore = undefined;
+        throw error;
+      }
+      return { body: { received: Number(pending.reader.received) } };
+    },
+
+    async 'state.ready'() {
+      const pending = restore;
+      if (pending === undefined || booting) throw new NotBootedError('state.ready');
+      restore = undefined;
+      booting = true;
+      try {
+        const { body, binary } = await finishBoot(pending);
+        return { body: { state: body.state }, binary };
+      } finally {
+        booting = false;
+      }
     },
 
     async attestation(body) {
@@ -359,7 +484,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           audioBytes: opened.audio.length,
         };
         if (params.scorer === undefined) {
-          records.set(opened.manifestHash, { manifestHash: opened.manifestHash });
+          record({ manifestHash: opened.manifestHash });
           const state = emitState();
           return { body: { ...reply, state: state.ref }, binary: state.bytes };
         }
@@ -394,7 +519,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           }
         }
         const result: RecordedResult = { ...entry, ...scored, pipelineVersion: params.pipelineVersion, hasFeatures };
-        records.set(opened.manifestHash, { manifestHash: opened.manifestHash, result });
+        record({ manifestHash: opened.manifestHash, result });
         await audit?.append('proof', hexToBytes(signature));
         if (hasFeatures) catalogue.add(entry);
         const state = emitState();
@@ -443,7 +568,8 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
 
     async state() {
       if (latest === undefined) throw new NotBootedError('state');
-      return { body: { state: stateRef(latest) }, binary: latest.bytes };
+      const bundle = encodeStateBundle({ segments: held, root: latest.bytes });
+      return { body: { state: stateRef(latest, bundle) }, binary: bundle };
     },
 
     // Signs what was sealed, for whichever AuditAnchor the host submits to: the facts are the
@@ -540,8 +666,9 @@ function jsonAttachment(type: string, binary: Uint8Array): Record<string, unknow
   return json as Record<string, unknown>;
 }
 
-function stateRef(state: SealedState): SealedStateRefJson {
-  return { counter: state.counter.toString(), sha256: state.sha256, bytes: state.bytes.length };
+/** Names a state by its root (what an anchor names); `bytes` is the bundle's length, as it travels. */
+function stateRef(root: SealedState, bundle: Uint8Array): SealedStateRefJson {
+  return { counter: root.counter.toString(), sha256: root.sha256, bytes: bundle.length };
 }
 
 export function proofToJson(proof: ContributionProof): ProofJson {

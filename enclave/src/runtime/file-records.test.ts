@@ -1,3 +1,4 @@
+import { MemoryStateKeeper } from '../state/memory-keeper.ts';
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -8,7 +9,7 @@ import { bytesToHex, hexToBytes, keccak256, recoverTypedDataAddress, sha256, toH
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { auditDomain, type AuditEntry } from '@audata/verifier/audit';
 import { createDevCa } from '@audata/verifier/dev';
-import { envelopeHeaderToJson, proofTypes, registryDomain, type EnvelopeHeader, type SealedDatasetKeyJson } from '@audata/wire';
+import { decodeStateBundle, envelopeHeaderToJson, proofTypes, registryDomain, type EnvelopeHeader, type SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../../client/src/envelope/seal.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
@@ -116,8 +117,13 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     // Logged as its own kind, and the state it returns keeps the record (a second restart can re-issue too).
     expect(entries.map((e) => e.kind)).to.deep.equal(['key-release', 'proof', 'key-release', 'proof-reissue']);
     expect(Number(reissued.body.state.counter)).to.equal(Number(restarted.body.state!.counter) + 1);
+    // The re-issue added no file: its state is a new root over the same segment.
+    const kept = new MemoryStateKeeper();
+    kept.keep(finished.state);
+    kept.keep(reissued.binary!);
+    expect(decodeStateBundle(reissued.binary!).segments).to.have.length(0);
     const third = boot(countingScorer().scorer);
-    await third.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, reissued.binary!);
+    await third.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, kept.bootBundle());
     expect((await third.handlers['contribution.reissue']({ header: envelopeHeaderToJson(file.header) }, none)).body.proof.score).to.equal(original.score);
   });
 
@@ -199,9 +205,8 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     const en = await contribute(genesis.body.datasetKey, new Uint8Array(20_000).fill(7), 'en');
     const de = await contribute(genesis.body.datasetKey, new Uint8Array(16_000).fill(8), 'de');
     const short = await contribute(genesis.body.datasetKey, new Uint8Array(500).fill(9), 'en');
-    await upload(first, en);
-    await upload(first, de);
-    const last = await upload(first, short);
+    const kept = new MemoryStateKeeper();
+    for (const file of [en, de, short]) kept.keep((await upload(first, file)).state);
 
     // Control: restarted without the state, the enclave has nothing to offer.
     const forgetful = boot();
@@ -209,7 +214,7 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     expect(await fail(forgetful.handlers['job.submit']({}, (await m.submission('forgetful')).body))).to.equal('JOB_NO_FILES');
 
     const second = boot();
-    await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, last.state);
+    await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, kept.bootBundle());
     const job = await m.submission('after restart');
     const submitted = await second.handlers['job.submit']({}, job.body);
     // The short file (no log-mel) stays out, as at scoring.
@@ -237,11 +242,11 @@ describe('file records in the sealed state: a lost proof signed again, the job c
       await contribute(genesis.body.datasetKey, new Uint8Array(16_000).fill(8), 'de'),
       await contribute(genesis.body.datasetKey, new Uint8Array(500).fill(9), 'en'),
     ];
-    let state = none;
+    const kept = new MemoryStateKeeper();
     for (const file of files) {
       const done = await upload(first, file);
       const stateBytes = done.body.state!.bytes;
-      state = done.state.slice(0, stateBytes);
+      kept.keep(done.state.slice(0, stateBytes));
       if (done.body.features === undefined) {
         expect(done.state.length).to.equal(stateBytes);
         continue;
@@ -262,7 +267,7 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     };
 
     const second = boot();
-    await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, state);
+    await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, kept.bootBundle());
     const job = await m.submission('host features');
     const submitted = await second.handlers['job.submit']({}, job.body);
     expect(submitted.body.featuresNeeded).to.equal(2);

@@ -8,14 +8,15 @@ import { hexToBytes, keccak256, toHex, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { auditDomain, verifyAuditLog, type AuditEntry, type SignedAuditHead } from '@audata/verifier/audit';
 import { createDevCa } from '@audata/verifier/dev';
-import { connectChannel, envelopeHeaderToJson, type ChannelClient, type EnvelopeHeader, type SealedDatasetKeyJson } from '@audata/wire';
+import { connectChannel, decodeStateBundle, encodeStateBundle, envelopeHeaderToJson, peekRootHeader, type ChannelClient, type EnvelopeHeader, type SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../../client/src/envelope/seal.ts';
 import { SileroVad } from '../audio/vad.ts';
 import { createChannelServer } from '../channel/server.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
 import { FingerprintIndexSlot } from '../state/fingerprint-slot.ts';
-import { sealedStateCounter, type StateAnchor } from '../state/sealed-state.ts';
+import { MemoryStateKeeper } from '../state/memory-keeper.ts';
+import type { StateAnchor } from '../state/sealed-state.ts';
 import { createEnclaveRuntime } from './enclave-runtime.ts';
 import { createPipelineScorer, SCORING_PIPELINE_VERSION } from './pipeline-scorer.ts';
 
@@ -103,21 +104,32 @@ describe('enclave state across restarts (channel, simulated NSM, dev KMS, audio 
 
   it('keeps the fingerprint index, the replay set and the audit chain across a restart', async () => {
     const first = await startEnclave();
+    const kept = new MemoryStateKeeper();
     const genesis = await boot(first.client);
+    kept.keep(genesis.state);
     expect(genesis.body.state!.counter).to.equal('1');
-    expect(sealedStateCounter(genesis.state)).to.equal(1n);
-    expect(sha256(genesis.state)).to.equal(genesis.body.state!.sha256);
+    // The genesis state is a root alone (nothing finished yet); the anchorable name is the root's hash.
+    const genesisBundle = decodeStateBundle(genesis.state);
+    expect(genesisBundle.segments).to.have.length(0);
+    expect(peekRootHeader(genesisBundle.root!)).to.deep.equal({ counter: 1n, segments: 0n });
+    expect(sha256(genesisBundle.root!)).to.equal(genesis.body.state!.sha256);
     const original = await envelope(genesis.body.datasetKey, speech);
     const scored = await upload(first.client, original);
+    kept.keep(scored.state);
     expect(scored.body.proof!.uniqueness).to.be.above(0);
     expect(scored.body.state!.counter).to.equal('2');
+    // The finished file's reply carries one segment (its fingerprint and record) and the new root.
+    const scoredBundle = decodeStateBundle(scored.state);
+    expect(scoredBundle.segments).to.have.length(1);
+    expect(peekRootHeader(scoredBundle.root!)).to.deep.equal({ counter: 2n, segments: 1n });
+    // The state request sends the latest root again with this boot's segments.
     const latest = await first.client.request('state', {});
-    expect(latest.body.state).to.deep.equal(scored.body.state);
+    expect(latest.body.state.sha256).to.equal(scored.body.state!.sha256);
     expect(Buffer.from(latest.binary).equals(Buffer.from(scored.state))).to.equal(true);
     first.client.close();
 
     const second = await startEnclave();
-    const restart = await boot(second.client, genesis.body.sealed, scored.state);
+    const restart = await boot(second.client, genesis.body.sealed, kept.bootBundle());
     expect(restart.body.state!.counter).to.equal('3');
     expect(second.warnings.join('\n')).to.match(/no state anchor: accepted sealed state 2/);
     // The same envelope again: the replay set came back.
@@ -158,7 +170,9 @@ describe('enclave state across restarts (channel, simulated NSM, dev KMS, audio 
     expect(await fail(boot(next.client, genesis.body.sealed, tampered))).to.equal('STATE_TAMPERED');
     expect(await fail(next.client.request('attestation', { nonce: '0x01' }))).to.equal('ENCLAVE_NOT_BOOTED');
     expect(await fail(boot(next.client, genesis.body.sealed, foreign.state))).to.equal('STATE_WRONG_KEY');
-    expect(await fail(boot(next.client, genesis.body.sealed, genesis.state.subarray(0, 30)))).to.equal('STATE_TRUNCATED');
+    const cut = encodeStateBundle({ segments: [], root: decodeStateBundle(genesis.state).root!.subarray(0, 30) });
+    expect(await fail(boot(next.client, genesis.body.sealed, cut))).to.equal('STATE_TRUNCATED');
+    expect(await fail(boot(next.client, genesis.body.sealed, genesis.state.subarray(0, 30)))).to.equal('CHANNEL_MESSAGE_INVALID');
     expect(await fail(next.client.request('state', {}))).to.equal('ENCLAVE_NOT_BOOTED');
     const ok = await boot(next.client, genesis.body.sealed, genesis.state);
     expect(ok.body.state!.counter).to.equal('2');
@@ -166,17 +180,20 @@ describe('enclave state across restarts (channel, simulated NSM, dev KMS, audio 
 
   it('with an anchor, refuses an older state, a missing one, or a fork of the anchored one as rollback', async () => {
     const first = await startEnclave();
+    const kept = new MemoryStateKeeper();
     const genesis = await boot(first.client);
     const older = await upload(first.client, await envelope(genesis.body.datasetKey, speech));
+    kept.keep(older.state);
     const newest = await upload(first.client, await envelope(genesis.body.datasetKey, alaw));
+    kept.keep(newest.state);
     const anchor: StateAnchor = { counter: BigInt(newest.body.state!.counter), sha256: newest.body.state!.sha256 };
 
     const next = await startEnclave(anchor);
-    expect(await fail(boot(next.client, genesis.body.sealed, older.state))).to.equal('STATE_ROLLBACK');
+    expect(await fail(boot(next.client, genesis.body.sealed, kept.bootBundle(older.state)))).to.equal('STATE_ROLLBACK');
     expect(await fail(boot(next.client, genesis.body.sealed))).to.equal('STATE_ROLLBACK');
     const fork = await startEnclave({ ...anchor, sha256: older.body.state!.sha256 });
-    expect(await fail(boot(fork.client, genesis.body.sealed, newest.state))).to.equal('STATE_ANCHOR_MISMATCH');
-    const ok = await boot(next.client, genesis.body.sealed, newest.state);
+    expect(await fail(boot(fork.client, genesis.body.sealed, kept.bootBundle()))).to.equal('STATE_ANCHOR_MISMATCH');
+    const ok = await boot(next.client, genesis.body.sealed, kept.bootBundle());
     expect(ok.body.state!.counter).to.equal(String(anchor.counter + 1n));
     expect(next.warnings).to.deep.equal([]);
   });
@@ -190,6 +207,8 @@ describe('enclave state across restarts (channel, simulated NSM, dev KMS, audio 
     first.client.close();
 
     const second = await startEnclave();
+    // Only the finished file's segment exists: the one being opened left nothing behind.
+    expect(peekRootHeader(decodeStateBundle(other.state).root!).segments).to.equal(1n);
     await boot(second.client, genesis.body.sealed, other.state);
     const retried = await upload(second.client, pending);
     expect(retried.body.proof!.valid).to.equal(true);

@@ -101,7 +101,47 @@ export class StateTooLargeError extends StateError {
   constructor(limit: number, received: number) {
     super('STATE_TOO_LARGE', `A sealed state of ${received} bytes is above the limit of ${limit}.`, {
       details: { expected: limit, received },
-      hint: 'The fingerprint index has outgrown one frame; the state needs to be split (not built yet).',
+      hint: 'A segment or root this large is not one the enclave writes; restore the stored state the enclave returned.',
+    });
+  }
+}
+
+/** The root names more segments than the host handed in before state.ready. */
+export class StateSegmentMissingError extends StateError {
+  override name = 'StateSegmentMissingError' as const;
+  constructor(expected: bigint, received: bigint) {
+    super('STATE_SEGMENT_MISSING', `The sealed root names ${expected.toString()} segments; ${received.toString()} were handed in.`, {
+      details: { expected: expected.toString(), received: received.toString() },
+      hint: 'Hand the enclave every stored segment, in order, before state.ready; the enclave stays unbooted until then.',
+    });
+  }
+}
+
+/** A segment came again (a duplicate) or out of its place (reordered, skipped, or past the root's count). */
+export class StateSegmentOrderError extends StateError {
+  override name = 'StateSegmentOrderError' as const;
+  constructor(expected: bigint, received: bigint, limit: bigint) {
+    const duplicate = received < expected;
+    super(
+      duplicate ? 'STATE_SEGMENT_DUPLICATE' : 'STATE_SEGMENT_OUT_OF_ORDER',
+      duplicate
+        ? `Segment ${received.toString()} was handed in again; segment ${expected.toString()} is next.`
+        : `Segment ${received.toString()} arrived where segment ${expected.toString()} is next (the root names ${limit.toString()}).`,
+      {
+        details: { expected: expected.toString(), received: received.toString(), segments: limit.toString() },
+        hint: 'Hand the segments in sequence order, each once; the restore starts over at the next boot.',
+      },
+    );
+  }
+}
+
+/** A segment that does not continue the chain (another chain's, spliced in), or a chain whose end is not the root's head. */
+export class StateSegmentChainError extends StateError {
+  override name = 'StateSegmentChainError' as const;
+  constructor(seq: bigint, expected: string, received: string) {
+    super('STATE_SEGMENT_CHAIN_BROKEN', `Segment ${seq.toString()} links to ${received}; the chain needs ${expected}.`, {
+      details: { seq: seq.toString(), expected, received },
+      hint: 'The segments come from another chain than the root; hand in the ones stored with this root.',
     });
   }
 }

@@ -4,6 +4,11 @@
 // earlier audio pass the uniqueness check again after a restart, lose the proof of a file whose
 // reply the host never kept, and empty the job catalogue.
 //
+// The enclave now writes format 4: a chain of segments under a small root (segmented-state.ts).
+// This file keeps the one-blob formats 2 and 3, which it still reads so that a deployment that
+// stored one boots and migrates (its contents become the first segments), the record and root
+// payload codecs the segments share, and the anchor check.
+//
 // Sealed blob (integers big-endian):
 //
 // | offset | size | field                                                          |
@@ -139,6 +144,14 @@ export function sha256Hex(bytes: Uint8Array): Hex {
   return `0x${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
+/** The state key: the same for every format, so a format 3 state and its migration share it. Needs sodium.ready. */
+export function deriveStateKey(datasetSecretKey: Uint8Array): Uint8Array {
+  if (datasetSecretKey.length !== sodium.crypto_kdf_KEYBYTES) {
+    throw new StateCorruptError(`the dataset secret key is ${datasetSecretKey.length} bytes, expected ${sodium.crypto_kdf_KEYBYTES}`);
+  }
+  return sodium.crypto_kdf_derive_from_key(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES, KDF_SUBKEY_ID, KDF_CONTEXT, datasetSecretKey);
+}
+
 /**
  * Seals and opens this enclave's state under its dataset key, and remembers the highest counter
  * it has sealed or opened in this boot, so an older state is refused as a rollback.
@@ -159,12 +172,8 @@ export class StateSealer {
 
   static async create(options: StateSealerOptions): Promise<StateSealer> {
     await sodium.ready;
-    if (options.datasetSecretKey.length !== sodium.crypto_kdf_KEYBYTES) {
-      throw new StateCorruptError(`the dataset secret key is ${options.datasetSecretKey.length} bytes, expected ${sodium.crypto_kdf_KEYBYTES}`);
-    }
     if (options.datasetPublicKey.length !== 32) throw new StateCorruptError(`the dataset public key is ${options.datasetPublicKey.length} bytes, expected 32`);
-    const key = sodium.crypto_kdf_derive_from_key(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES, KDF_SUBKEY_ID, KDF_CONTEXT, options.datasetSecretKey);
-    return new StateSealer(key, options);
+    return new StateSealer(deriveStateKey(options.datasetSecretKey), options);
   }
 
   /** Highest counter sealed or opened in this boot; -1 before any. */
@@ -262,7 +271,7 @@ const MAX_BASIS_POINTS = 10_000;
 const LANGUAGE = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$/;
 const FLAG_FEATURES = 1;
 
-function recordBytes(record: FileRecord): number {
+export function recordBytes(record: FileRecord): number {
   return record.result === undefined ? MIN_RECORD_BYTES : MIN_RECORD_BYTES + SCORED_FIXED_BYTES + record.result.language.length;
 }
 
@@ -272,7 +281,7 @@ function fixedHex(value: Hex, bytes: number, what: string): Uint8Array {
   return b;
 }
 
-function writeRecord(out: Uint8Array, view: DataView, at: number, record: FileRecord): number {
+export function writeRecord(out: Uint8Array, view: DataView, at: number, record: FileRecord): number {
   let o = at;
   out.set(fixedHex(record.manifestHash, 32, 'manifest hash'), o);
   o += 32;
@@ -367,7 +376,11 @@ function decodePayload(counter: bigint, p: Uint8Array, version: number): Enclave
   } else {
     // Every record is at least MIN_RECORD_BYTES, so a lying count fails here, before the loop.
     need(MIN_RECORD_BYTES * count, 'file records');
-    for (let i = 0; i < count; i += 1) records.push(readRecord(i));
+    for (let i = 0; i < count; i += 1) {
+      const [record, next] = readRecord(p, view, o, i);
+      records.push(record);
+      o = next;
+    }
   }
   for (const { manifestHash } of records) {
     if (seenRecords.has(manifestHash)) throw new StateCorruptError(`manifest ${manifestHash} is recorded twice`);
@@ -409,45 +422,66 @@ function decodePayload(counter: bigint, p: Uint8Array, version: number): Enclave
   }
   if (o !== p.length) throw new StateCorruptError(`${p.length - o} trailing bytes`);
   return { counter, fingerprintIndex, records, audit, ledgers };
+}
 
-  function readRecord(i: number): FileRecord {
-    need(MIN_RECORD_BYTES, `record ${i}`);
-    const manifestHash = hex(32);
-    const kind = p[o]!;
-    o += 1;
-    if (kind === RECORD_REPLAY_ONLY) return { manifestHash };
-    if (kind !== RECORD_SCORED) throw new StateCorruptError(`record ${i} has kind ${kind}, expected ${RECORD_REPLAY_ONLY} or ${RECORD_SCORED}`);
-    need(SCORED_FIXED_BYTES, `record ${i}`);
-    const fileId = hex(32);
-    const contributor = getAddress(hex(20));
-    const pipelineVersion = hex(32);
-    const detailsHash = hex(32);
-    const termsHash = hex(32);
-    const validByte = p[o]!;
-    o += 1;
-    if (validByte > 1) throw new StateCorruptError(`record ${i} has valid = ${validByte}, expected 0 or 1`);
-    const scores: number[] = [];
-    for (let k = 0; k < 5; k += 1, o += 2) {
-      const value = view.getUint16(o);
-      if (value > MAX_BASIS_POINTS) throw new StateCorruptError(`record ${i} has a score of ${value}, above ${MAX_BASIS_POINTS}`);
-      scores.push(value);
-    }
-    const durationSec = view.getFloat64(o);
-    o += 8;
-    if (!Number.isFinite(durationSec) || durationSec < 0) throw new StateCorruptError(`record ${i} has duration ${durationSec}`);
-    const flags = p[o]!;
-    o += 1;
-    if ((flags & ~FLAG_FEATURES) !== 0) throw new StateCorruptError(`record ${i} sets unknown flags ${flags}`);
-    const languageLength = p[o]!;
-    o += 1;
-    need(languageLength, `record ${i} language`);
-    const language = String.fromCharCode(...p.subarray(o, o + languageLength));
-    o += languageLength;
-    if (!LANGUAGE.test(language)) throw new StateCorruptError(`record ${i} language is not a BCP 47 tag`);
-    const [score, authenticity, ownership, quality, uniqueness] = scores as [number, number, number, number, number];
-    return {
-      manifestHash,
-      result: { fileId, contributor, pipelineVersion, detailsHash, termsHash, valid: validByte === 1, score, authenticity, ownership, quality, uniqueness, durationSec, hasFeatures: (flags & FLAG_FEATURES) !== 0, language },
-    };
+/** Reads record `i` at byte `at` of `p`; returns it and the offset after it. Bounded by `p`. */
+export function readRecord(p: Uint8Array, view: DataView, at: number, i: number): [FileRecord, number] {
+  let o = at;
+  const need = (n: number, what: string) => {
+    if (o + n > p.length) throw new StateCorruptError(`${what} runs past the end at byte ${o} (${n} bytes needed, ${p.length - o} left)`);
+  };
+  const hex = (n: number) => {
+    const value = bytesToHex(p.subarray(o, o + n));
+    o += n;
+    return value;
+  };
+  need(MIN_RECORD_BYTES, `record ${i}`);
+  const manifestHash = hex(32);
+  const kind = p[o]!;
+  o += 1;
+  if (kind === RECORD_REPLAY_ONLY) return [{ manifestHash }, o];
+  if (kind !== RECORD_SCORED) throw new StateCorruptError(`record ${i} has kind ${kind}, expected ${RECORD_REPLAY_ONLY} or ${RECORD_SCORED}`);
+  need(SCORED_FIXED_BYTES, `record ${i}`);
+  const fileId = hex(32);
+  const contributor = getAddress(hex(20));
+  const pipelineVersion = hex(32);
+  const detailsHash = hex(32);
+  const termsHash = hex(32);
+  const validByte = p[o]!;
+  o += 1;
+  if (validByte > 1) throw new StateCorruptError(`record ${i} has valid = ${validByte}, expected 0 or 1`);
+  const scores: number[] = [];
+  for (let k = 0; k < 5; k += 1, o += 2) {
+    const value = view.getUint16(o);
+    if (value > MAX_BASIS_POINTS) throw new StateCorruptError(`record ${i} has a score of ${value}, above ${MAX_BASIS_POINTS}`);
+    scores.push(value);
   }
+  const durationSec = view.getFloat64(o);
+  o += 8;
+  if (!Number.isFinite(durationSec) || durationSec < 0) throw new StateCorruptError(`record ${i} has duration ${durationSec}`);
+  const flags = p[o]!;
+  o += 1;
+  if ((flags & ~FLAG_FEATURES) !== 0) throw new StateCorruptError(`record ${i} sets unknown flags ${flags}`);
+  const languageLength = p[o]!;
+  o += 1;
+  need(languageLength, `record ${i} language`);
+  const language = String.fromCharCode(...p.subarray(o, o + languageLength));
+  o += languageLength;
+  if (!LANGUAGE.test(language)) throw new StateCorruptError(`record ${i} language is not a BCP 47 tag`);
+  const [score, authenticity, ownership, quality, uniqueness] = scores as [number, number, number, number, number];
+  return [{
+    manifestHash,
+    result: { fileId, contributor, pipelineVersion, detailsHash, termsHash, valid: validByte === 1, score, authenticity, ownership, quality, uniqueness, durationSec, hasFeatures: (flags & FLAG_FEATURES) !== 0, language },
+  }, o];
+}
+
+/** A format 4 root's payload: format 3's with an empty index and no records (segmented-state.ts). */
+export function encodeRootPayload(audit: AuditResume, ledgers: Array<[string, Uint8Array]>): Uint8Array {
+  return encodePayload({ counter: 0n, fingerprintIndex: new Uint8Array(0), records: [], audit, ledgers });
+}
+
+export function decodeRootPayload(counter: bigint, payload: Uint8Array): Pick<EnclaveState, 'audit' | 'ledgers'> {
+  const state = decodePayload(counter, payload, SEALED_STATE_VERSION);
+  if (state.fingerprintIndex.length > 0 || state.records.length > 0) throw new StateCorruptError('a root holds fingerprints or records, which belong in segments');
+  return { audit: state.audit, ledgers: state.ledgers };
 }

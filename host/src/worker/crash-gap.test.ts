@@ -103,7 +103,7 @@ describe('crash gap: the host dies after the enclave finished a file but before 
     const client1 = new ChannelEnclaveClient({
       address: { port: enclavePort },
       sealedKeys: { load: () => sealedKeyStore(host1!.enclaveState).load(), save: (s) => sealedKeyStore(host1!.enclaveState).save(s) },
-      states: { bootAttachment: () => new SealedEnclaveStateStore(host1!.db).bootAttachment(), save: (ref, blob) => new SealedEnclaveStateStore(host1!.db).save(ref, blob) },
+      states: { bootAttachment: () => new SealedEnclaveStateStore(host1!.db).bootAttachment(), segmentBundles: () => new SealedEnclaveStateStore(host1!.db).segmentBundles(), save: (ref, blob) => new SealedEnclaveStateStore(host1!.db).save(ref, blob) },
     });
     host1 = await startHost(config, { enclave: client1, logger: quiet(), manifestDomain: manifestDomain(f.anvil.chain.id, f.addresses.contributionRegistry) });
     const boot1 = await client1.ready();

@@ -71,6 +71,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     },
     states: {
       bootAttachment: () => (host === undefined ? new Uint8Array(0) : stateStore(host).bootAttachment()),
+      segmentBundles: () => (host === undefined ? [] : stateStore(host).segmentBundles()),
       save: (ref, blob) => {
         if (host === undefined) throw new Error('the host store is not open yet');
         const saved = stateStore(host).save(ref, blob);
