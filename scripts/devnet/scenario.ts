@@ -169,7 +169,7 @@ async function auditAnchoredLog(devnet: Devnet, binding: { datasetKey: Hex; sign
     anchored = now;
     if (anchored >= BigInt(entries)) break;
   }
-  step('state anchored on chain', anchored > 0n, `latest anchor covers ${anchored} of ${entries} audit entries${anchored < BigInt(entries) ? ` (the last ${BigInt(entries) - anchored} after the latest sealed state)` : ''}`);
+  step('state anchored on chain', anchored > 0n, `latest anchor covers ${anchored} of ${entries} audit entries${anchored < BigInt(entries) ? ` (${BigInt(entries) - anchored} not anchored)` : ''}`);
   const log = readAuditFile(path);
   // The form `audata audit verify` reads: { entries, heads }.
   const exported = join(devnet.dataDir, 'enclave-audit.json');
