@@ -69,6 +69,8 @@ export class ViemChainWriter implements ChainWriter {
   readonly #sleep: (ms: number) => Promise<void>;
   /** Transactions sent but not yet seen mined, by file: a retry waits for them instead of sending again. */
   readonly #inFlight = new Map<Hex, Hex>();
+  /** Sends from the operator account one at a time: proofs and anchors run concurrently, and two sends at once could take the same nonce. */
+  #sending: Promise<unknown> = Promise.resolve();
 
   private constructor(params: ChainWriterParams, chain: Chain) {
     this.#p = params;
@@ -84,6 +86,12 @@ export class ViemChainWriter implements ChainWriter {
     const chainId = await withRetries('reading the chain id', params, () => probe.getChainId());
     const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [params.rpcUrl] } } });
     return new ViemChainWriter(params, chain);
+  }
+
+  #send(send: () => Promise<Hex>): Promise<Hex> {
+    const run = this.#sending.then(send);
+    this.#sending = run.catch(() => undefined);
+    return run;
   }
 
   get operator(): Address {
@@ -157,7 +165,7 @@ export class ViemChainWriter implements ChainWriter {
         if (recorded === undefined) throw new Error(`the registry says ${proof.fileId} is recorded but holds no record`);
         return { txHash: recorded.txHash };
       }
-      const hash = await this.walletClient.writeContract(request);
+      const hash = await this.#send(() => this.walletClient.writeContract(request));
       this.#inFlight.set(fileId, hash);
       const receipt = await this.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
       this.#inFlight.delete(fileId);
@@ -229,7 +237,7 @@ export class ViemChainWriter implements ChainWriter {
         if (reason !== undefined) throw new ChainRejectedError('registering the enclave signer', reason, error);
         throw error;
       }
-      const hash = await this.walletClient.writeContract(request);
+      const hash = await this.#send(() => this.walletClient.writeContract(request));
       const receipt = await this.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
       if (receipt.status !== 'success') throw new ChainRejectedError('registering the enclave signer', `transaction ${hash} reverted`);
       return { txHash: hash };
@@ -260,7 +268,7 @@ export class ViemChainWriter implements ChainWriter {
         if (reason !== undefined) throw new ChainRejectedError('anchoring the enclave state', reason, error);
         throw error;
       }
-      const hash = await this.walletClient.writeContract(request);
+      const hash = await this.#send(() => this.walletClient.writeContract(request));
       const receipt = await this.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
       if (receipt.status !== 'success') throw new ChainRejectedError('anchoring the enclave state', `transaction ${hash} reverted`);
       return { txHash: hash };
