@@ -323,14 +323,15 @@ export class JobEngine {
   }
 
   /**
-   * Refuses a request for a job this enclave does not run: JOB_INTERRUPTED when the sealed records
-   * show it started before a restart (its step index is known, but its model, used files and
-   * releases are not, so it cannot go on or sign a fair receipt), JOB_STATE otherwise.
+   * Refuses a request for a job the sealed records show started but this engine does not run:
+   * JOB_INTERRUPTED (it started before a restart; its step index is known, but its model, used
+   * files and releases are not, so it can neither go on nor sign a fair receipt), or JOB_STATE
+   * when it finished. Passes any other job.
    */
-  async requireRunning(jobId: Hex, request: string): Promise<void> {
+  async refuseStartedBefore(jobId: Hex, request: string): Promise<void> {
     if (this.#jobs.has(jobId.toLowerCase())) return;
     const run = (await this.#jobRuns()).get(jobId);
-    if (run === undefined) throw new JobStateError(jobId, 'submitted', 'unknown');
+    if (run === undefined) return;
     if (run.finished) throw new JobStateError(jobId, 'running', 'finished');
     throw new JobInterruptedError(jobId, run.releases, request);
   }
@@ -338,7 +339,7 @@ export class JobEngine {
   async #job(jobId: Hex, kind: JobKind | undefined, request: string): Promise<Job> {
     const job = this.#jobs.get(jobId.toLowerCase());
     if (job === undefined) {
-      await this.requireRunning(jobId, request);
+      await this.refuseStartedBefore(jobId, request);
       throw new JobStateError(jobId, 'submitted', 'unknown');
     }
     if (job.done) throw new JobStateError(jobId, 'running', 'finished');

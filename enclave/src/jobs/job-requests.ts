@@ -91,11 +91,11 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, b
 export function jobRequests(engine: JobEngine) {
   const state = new Map<string, { kind: JobKind; files: number; steps: number; status: 'running' | 'finished' }>();
   const results = new Map<string, Promise<{ sealed: string; epsilonSpent: number }>>();
-  /** A job of this boot; one started before a restart is JOB_INTERRUPTED (engine.requireRunning). */
+  /** A job of this boot; one started before a restart is JOB_INTERRUPTED (engine.refuseStartedBefore). */
   const view = async (jobId: Hex, request: string) => {
     const s = state.get(jobId.toLowerCase());
     if (s === undefined) {
-      await engine.requireRunning(jobId, request);
+      await engine.refuseStartedBefore(jobId, request);
       throw new JobParameterError('jobId', 'a submitted job', jobId);
     }
     return { jobId, ...s };

@@ -27,7 +27,6 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { FeatureStore, MemoryFeatureBackend, featureBlobKey, type FeatureBlobBackend, type LogMelFeatures } from '../feature-store/feature-store.ts';
 import { HostFeatureBackend } from '../feature-store/host-backend.ts';
 import { FeatureStoreInputError } from '../feature-store/errors.ts';
-import { passesFilter } from '../jobs/selection.ts';
 import { StateCorruptError } from '../state/errors.ts';
 import { catalogueEntry, catalogueFileOf, FileCatalogue } from '../jobs/catalogue.ts';
 import { JobEngine } from '../jobs/job-engine.ts';
@@ -40,6 +39,8 @@ import type { SigningTarget } from '../signing/enclave-signer.ts';
 
 /** 8 MiB: with a state of up to 8 MiB it fits one channel frame (about 4 minutes of 80-band log-mel). */
 export const MAX_HOST_FEATURE_ENTRY_BYTES = 8 * 1024 * 1024;
+/** Jobs waiting for host-kept entries at once; the oldest one's supplied entries go first. */
+const MAX_WAITING_JOBS = 8;
 
 /**
  * Buyers' jobs (src/jobs/): the engine reads policies from the chain through `source` and
@@ -172,8 +173,11 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   const catalogue = new FileCatalogue();
   let features: FeatureStore | undefined;
   const hostFeatures = params.jobs?.featureBackend === 'host' ? new HostFeatureBackend() : undefined;
-  // With host-kept entries: which files each running job needs supplied (lower-case ids).
+  // With host-kept entries: which files each running or waiting job needs supplied (lower-case ids).
   const jobNeeds = new Map<string, Set<Hex>>();
+  // Jobs not started because entries were missing, oldest first: their supplied entries are held
+  // until the same submission comes again, for at most MAX_WAITING_JOBS of them.
+  const waiting = new Set<string>();
   let jobs: ReturnType<typeof jobRequests> | undefined;
   const jobsOf = (type: string) => {
     booted(type);
@@ -230,6 +234,28 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     if (needs === undefined || hostFeatures === undefined) return;
     jobNeeds.delete(jobId.toLowerCase());
     for (const id of needs) if (![...jobNeeds.values()].some((other) => other.has(id))) hostFeatures.drop(featureBlobKey(id));
+  };
+
+  /**
+   * The engine asks, before a job is registered, which of its files' entries the host has not
+   * supplied; a job missing any waits (not started) and the host supplies them and submits again.
+   */
+  const featuresMissing = async (jobId: Hex, kind: string, files: readonly { fileId: Hex }[]): Promise<Hex[]> => {
+    const key = jobId.toLowerCase();
+    if (hostFeatures === undefined || kind === 'aggregates') return [];
+    const needed = new Set(files.map((f) => f.fileId.toLowerCase() as Hex));
+    jobNeeds.set(key, needed);
+    const missing: Hex[] = [];
+    for (const id of needed) if ((await hostFeatures.get(featureBlobKey(id))) === undefined) missing.push(id);
+    waiting.delete(key);
+    if (missing.length === 0) return missing;
+    waiting.add(key);
+    for (const oldest of waiting) {
+      if (waiting.size <= MAX_WAITING_JOBS) break;
+      waiting.delete(oldest);
+      releaseEntries(oldest as Hex);
+    }
+    return missing;
   };
 
   const booted = (type: string): DatasetKeyPair => {
@@ -305,6 +331,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           return cached;
         },
         ledgerStorage: ledgerStore,
+        featuresMissing,
         signer,
         escrow: j.escrow,
         audit: audit!,
@@ -582,16 +609,25 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       return { body: { anchor: { ...anchor, stateCounter: anchor.stateCounter.toString(), auditEntries: anchor.auditEntries.toString() }, signature } };
     },
 
+    // With host-kept entries a job starts only once every entry its files need is supplied: the
+    // first submission names the missing ones (featuresNeeded, ids in the attachment) and starts
+    // nothing, the host supplies them (job.features) and sends the same submission again. A host
+    // that lacks one leaves nothing started, so the buyer's signed submission stays good.
     async 'job.submit'(_body, binary) {
       const json = jsonAttachment('job.submit', binary);
-      const status = await jobsOf('job.submit').submit(json);
-      if (hostFeatures === undefined || status.kind === 'aggregates') return { body: status };
-      // Every catalogued file the policy's filter admits: a superset of the engine's selection
-      // (which also drops revoked files), so every entry a step reads is asked for.
-      const policy = await params.jobs!.source.policy(BigInt(String(json['policyId'])));
-      const needed = catalogue.files().filter((f) => passesFilter(f, policy)).map((f) => f.fileId.toLowerCase() as Hex);
-      jobNeeds.set(status.jobId.toLowerCase(), new Set(needed));
-      return { body: { ...status, featuresNeeded: needed.length }, binary: concat(...needed.map((id) => hexToBytes(id))) };
+      const requests = jobsOf('job.submit');
+      let answer: Awaited<ReturnType<typeof requests.submit>>;
+      try {
+        answer = await requests.submit(json);
+      } catch (error) {
+        // A start that failed after its needs were set (the model did not start) holds no entries.
+        const key = typeof json['jobId'] === 'string' ? json['jobId'].toLowerCase() : '';
+        if (jobNeeds.has(key) && !waiting.has(key) && !requests.has(key as Hex)) releaseEntries(key as Hex);
+        throw error;
+      }
+      const { featuresMissing: missing, ...status } = answer;
+      if (missing.length === 0) return { body: status };
+      return { body: { ...status, featuresNeeded: missing.length }, binary: concat(...missing.map((id) => hexToBytes(id))) };
     },
     async 'job.features'(body, binary) {
       booted('job.features');
@@ -625,7 +661,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       return { body: { accepted, missing } };
     },
     async 'job.status'(body) {
-      return { body: jobsOf('job.status').status(body.jobId) };
+      return { body: await jobsOf('job.status').status(body.jobId) };
     },
     async 'job.result'(body) {
       const { sealed, epsilonSpent } = await jobsOf('job.result').result(body.jobId);

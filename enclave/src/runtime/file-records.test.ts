@@ -273,8 +273,8 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     expect(submitted.body.featuresNeeded).to.equal(2);
     const wanted = submitted.binary!;
     expect([bytesToHex(wanted.subarray(0, 32)), bytesToHex(wanted.subarray(32, 64))].sort()).to.deep.equal([en, de].sort());
-    // Nothing supplied yet: a step cannot run.
-    expect(await fail(second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0)))).to.equal('FEATURE_STORE_TAMPERED');
+    // Nothing supplied yet: the job is not started, so the buyer's submission stays good for later.
+    expect(await fail(second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0)))).to.equal('JOB_INVALID_PARAMETER');
 
     const spoiled = host.get(en)!.slice();
     spoiled[spoiled.length - 1]! ^= 1;
@@ -287,8 +287,13 @@ describe('file records in the sealed state: a lost proof signed again, the job c
 
     const half = await second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(en)!]]));
     expect(half.body).to.deep.equal({ accepted: 1, missing: 1 });
+    // The same submission with one entry still missing: not started, only that one named.
+    const again = await second.handlers['job.submit']({}, job.body);
+    expect([again.body.featuresNeeded, bytesToHex(again.binary!)]).to.deep.equal([1, de]);
     const all = await second.handlers['job.features']({ jobId: job.jobId }, supply([[de, host.get(de)!]]));
     expect(all.body).to.deep.equal({ accepted: 1, missing: 0 });
+    const started = await second.handlers['job.submit']({}, job.body);
+    expect(started.body).to.deep.equal({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 2, steps: 0 });
     const step = await second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0));
     expect(m.open(step.binary!.subarray(step.body.state!.bytes)).noisySum).to.have.length(m.P);
     const answer = JSON.parse(new TextDecoder().decode((await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1))).binary)) as { receipt: { filesUsed: number } };
