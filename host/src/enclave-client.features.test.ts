@@ -146,9 +146,23 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
     const release = JSON.parse(new TextDecoder().decode(sodium.crypto_box_seal_open(step.sealed, buyerKeys.publicKey, buyerKeys.privateKey))) as { noisySum: number[] };
     expect(release.noisySum).to.have.length(P);
 
-    // A host that lost one entry: the enclave refuses the job's supply.
-    kept.delete(files[1]!.toLowerCase() as Hex);
-    expect(await code(second.submit((await submission('a lost entry', buyerKeys)).body))).to.equal('FEATURE_STORE_TAMPERED');
+    // The job's end lets its entries go, so the next job needs the host's again.
+    const end = await signer.finish(job.jobId, 1);
+    await second.finish(job.jobId, new TextEncoder().encode(JSON.stringify({ steps: 1, deadline: end.deadline.toString(), signature: end.signature })));
+
+    // A host that lost one entry: a typed refusal, nothing started or spent, and the buyer's same
+    // signed submission starts the job once the entry is back.
+    const lost = files[1]!.toLowerCase() as Hex;
+    const entry = kept.get(lost)!;
+    kept.delete(lost);
+    const next = await submission('a lost entry', buyerKeys);
+    expect(await code(second.submit(next.body))).to.equal('HOST_JOB_FEATURES_MISSING');
+    expect(await code(second.status(next.jobId))).to.equal('JOB_INVALID_PARAMETER');
+    kept.set(lost, entry);
+    expect(await second.submit(next.body)).to.deep.equal({ jobId: next.jobId, kind: 'gradients', status: 'running', files: 3, steps: 0 });
+    const again = await signer.step(next.jobId, 0, { parameters: new Float32Array(P), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 });
+    const stepped = await second.step(next.jobId, new TextEncoder().encode(JSON.stringify({ index: 0, parameters: Buffer.from(new Float32Array(P).buffer).toString('base64'), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1, deadline: again.deadline.toString(), signature: again.signature })));
+    expect(stepped.epsilonSpent).to.be.greaterThan(0);
     second.close();
   });
 });

@@ -58,6 +58,20 @@ export class EnclaveReplyMismatchError extends HostError {
   }
 }
 
+/**
+ * The host keeps no feature entry for a file a job needs (lost, or never kept), so the enclave
+ * starts nothing: the buyer's signed submission stays good once the entry is back.
+ */
+export class JobFeaturesMissingError extends HostError {
+  override name = 'JobFeaturesMissingError' as const;
+  constructor(jobId: Hex, fileId: Hex, reason: string) {
+    super('HOST_JOB_FEATURES_MISSING', `Job ${jobId} was not started: ${reason} (file ${fileId}).`, {
+      details: { jobId, fileId, reason },
+      hint: 'Nothing was started or spent. Send the same signed submission again once the operator has restored the entry (feature_entries); the job id stays unused.',
+    });
+  }
+}
+
 export type BootInfo = ChannelResponses['boot'];
 
 /** Where the host keeps the KMS-wrapped dataset key between boots. */
@@ -85,6 +99,8 @@ export interface FeatureEntryKeeper {
 
 /** Bytes of entries per job.features frame, well under the frame limit. */
 const FEATURE_BATCH_BYTES = 8 * 1024 * 1024;
+/** Supplies before a submission still naming missing entries is given up (a file scored meanwhile can add one). */
+const SUBMIT_ROUNDS = 3;
 
 export interface ChannelEnclaveClientParams {
   address: ChannelAddress;
@@ -208,16 +224,25 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     return { proof: { ...body.proof, deadline: BigInt(body.proof.deadline) }, signature: body.signature };
   }
 
+  /**
+   * With host-kept entries the enclave starts a job only once it holds every entry the job needs:
+   * a reply naming missing ones (featuresNeeded) started nothing, so the host supplies them and
+   * sends the same submission again. One the host lacks ends it with JobFeaturesMissingError.
+   */
   async submit(body: Uint8Array): Promise<JobStatusJson> {
     return this.#request(async (channel) => {
-      const reply = await channel.request('job.submit', {}, body);
-      const { featuresNeeded, ...status } = reply.body;
-      if (featuresNeeded !== undefined && featuresNeeded > 0) await this.#supplyFeatures(channel, status.jobId, reply.binary, featuresNeeded);
-      return status;
+      for (let round = 0; ; round++) {
+        const reply = await channel.request('job.submit', {}, body);
+        const { featuresNeeded, ...status } = reply.body;
+        if (featuresNeeded === undefined || featuresNeeded === 0) return status;
+        const first = toHex(reply.binary.subarray(0, 32));
+        if (round === SUBMIT_ROUNDS) throw new JobFeaturesMissingError(status.jobId, first, `the enclave still lacks ${featuresNeeded} entries after ${SUBMIT_ROUNDS} supplies`);
+        await this.#supplyFeatures(channel, status.jobId, reply.binary, featuresNeeded);
+      }
     });
   }
 
-  /** Hands the enclave the entries a job needs, in frames of about featureBatchBytes; one the host lacks goes as empty, which the enclave refuses. */
+  /** Hands the enclave the entries a job needs, in frames of about featureBatchBytes; stops at one the host lacks. */
   async #supplyFeatures(channel: ChannelClient, jobId: Hex, ids: Uint8Array, count: number): Promise<void> {
     if (ids.length !== count * 32) throw new EnclaveReplyMismatchError('job.submit attachment', `${count * 32} bytes (${count} file ids)`, String(ids.length));
     let batch: Uint8Array[] = [];
@@ -229,7 +254,8 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     };
     for (let i = 0; i < count; i++) {
       const fileId = toHex(ids.subarray(i * 32, (i + 1) * 32));
-      const entry = (await this.#p.features?.load(fileId)) ?? new Uint8Array(0);
+      const entry = await this.#p.features?.load(fileId);
+      if (entry === undefined) throw new JobFeaturesMissingError(jobId, fileId, 'the host keeps no feature entry for a file it needs');
       const head = new Uint8Array(36);
       head.set(ids.subarray(i * 32, (i + 1) * 32), 0);
       new DataView(head.buffer).setUint32(32, entry.length);

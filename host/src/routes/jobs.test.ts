@@ -6,7 +6,7 @@ import { createApp } from '../app.ts';
 import { FsBlobStore } from '../blobs/fs-store.ts';
 import { ContributionStore } from '../db/contributions.ts';
 import type { JobRelay } from '../deps.ts';
-import { EnclaveUnreachableError } from '../enclave-client.ts';
+import { EnclaveUnreachableError, JobFeaturesMissingError } from '../enclave-client.ts';
 import { listen, type Listening } from '../listen.ts';
 import { createLogger } from '../log.ts';
 import { createHostMetrics } from '../metrics.ts';
@@ -73,12 +73,16 @@ describe('host job routes (relay to the enclave)', () => {
     const post = () => fetch(`${host.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const code = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
     try {
-      for (const [remote, expected] of [['JOB_UNPAID', 402], ['JOB_POLICY_UNKNOWN', 404], ['JOB_WRONG_BUYER', 403], ['JOB_SIGNER_NOT_BUYER', 403], ['JOB_REQUEST_EXPIRED', 403], ['JOB_SIGNATURE_MISSING', 400], ['JOB_STEP_OUT_OF_ORDER', 409], ['PRIVACY_BUDGET_EXCEEDED', 403], ['JOB_MODEL_OPERATOR_FORBIDDEN', 422], ['JOB_STATE', 409], ['ENCLAVE_JOBS_DISABLED', 503]] as const) {
+      for (const [remote, expected] of [['JOB_UNPAID', 402], ['JOB_POLICY_UNKNOWN', 404], ['JOB_WRONG_BUYER', 403], ['JOB_SIGNER_NOT_BUYER', 403], ['JOB_REQUEST_EXPIRED', 403], ['JOB_SIGNATURE_MISSING', 400], ['JOB_STEP_OUT_OF_ORDER', 409], ['PRIVACY_BUDGET_EXCEEDED', 403], ['JOB_MODEL_OPERATOR_FORBIDDEN', 422], ['JOB_STATE', 409], ['JOB_INTERRUPTED', 409], ['JOB_RUNS_FULL', 503], ['ENCLAVE_JOBS_DISABLED', 503]] as const) {
         fail = new ChannelRemoteError(remote, `refused: ${remote}`, {});
         const r = await post();
         expect(r.status, remote).to.equal(expected);
         expect(await code(r)).to.equal(remote);
       }
+      fail = new JobFeaturesMissingError(jobId, jobId, 'the host keeps no feature entry for a file it needs');
+      const lacking = await post();
+      expect(lacking.status).to.equal(503);
+      expect(await code(lacking)).to.equal('HOST_JOB_FEATURES_MISSING');
       fail = new EnclaveUnreachableError('connection refused');
       const down = await post();
       expect(down.status).to.equal(503);
