@@ -348,7 +348,11 @@ export interface ChannelResponses {
   'state.segments': { received: number };
   'state.ready': { state: SealedStateRefJson };
   'state.anchor': { anchor: StateAnchorJson; signature: Hex };
-  /** With `featuresNeeded` (an enclave whose feature entries the host keeps), the binary reply is that many 32-byte file ids, to send in job.features. */
+  /**
+   * With `featuresNeeded` (an enclave whose feature entries the host keeps), the job was checked but
+   * not started: the binary reply is that many 32-byte file ids whose entries the enclave lacks, to
+   * send in job.features before the same submission is sent again. Without it, the job started.
+   */
   'job.submit': JobStatusJson & { featuresNeeded?: number };
   'job.status': JobStatusJson;
   /**
