@@ -77,7 +77,7 @@ describe('audata job (HTTP relay to the job engine)', function () {
         try {
           let answer: unknown;
           if (req.method === 'POST' && id === undefined) answer = await jobs.submit(body);
-          else if (req.method === 'GET' && action === undefined) answer = jobs.status(id as Hex);
+          else if (req.method === 'GET' && action === undefined) answer = await jobs.status(id as Hex);
           else if (req.method === 'GET' && action === 'result') answer = await jobs.result(id as Hex);
           else if (req.method === 'POST' && action === 'steps') answer = await jobs.step(id as Hex, body);
           else if (req.method === 'POST' && action === 'finish') answer = await jobs.finish(id as Hex, body);

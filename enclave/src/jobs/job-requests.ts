@@ -108,9 +108,9 @@ export function jobRequests(engine: JobEngine) {
     async submit(json: Record<string, unknown>) {
       const submission = parseSubmission(json);
       const { files, featuresMissing } = await engine.submit(submission);
-      if (featuresMissing.length > 0) return { jobId: submission.jobId, kind: submission.kind, files, steps: 0, status: 'running' as const, featuresMissing };
+      if (featuresMissing.length > 0) return { jobId: submission.jobId, kind: submission.kind, files, steps: 0, status: 'running' as 'running' | 'finished', featuresMissing };
       state.set(submission.jobId.toLowerCase(), { kind: submission.kind, files, steps: 0, status: 'running' });
-      return { ...(await view(submission.jobId, 'submission')), featuresMissing };
+      return view(submission.jobId, 'submission');
     },
     /** Whether this boot runs (or ran) the job. */
     has: (jobId: Hex) => state.has(jobId.toLowerCase()),

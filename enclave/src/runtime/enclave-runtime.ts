@@ -244,7 +244,10 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     const key = jobId.toLowerCase();
     if (hostFeatures === undefined || kind === 'aggregates') return [];
     const needed = new Set(files.map((f) => f.fileId.toLowerCase() as Hex));
+    const before = jobNeeds.get(key);
     jobNeeds.set(key, needed);
+    // A waiting job whose selection changed lets go of entries it no longer needs.
+    for (const id of before ?? []) if (!needed.has(id) && ![...jobNeeds.values()].some((other) => other.has(id))) hostFeatures.drop(featureBlobKey(id));
     const missing: Hex[] = [];
     for (const id of needed) if ((await hostFeatures.get(featureBlobKey(id))) === undefined) missing.push(id);
     waiting.delete(key);
@@ -625,8 +628,8 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         if (jobNeeds.has(key) && !waiting.has(key) && !requests.has(key as Hex)) releaseEntries(key as Hex);
         throw error;
       }
+      if (!('featuresMissing' in answer)) return { body: answer };
       const { featuresMissing: missing, ...status } = answer;
-      if (missing.length === 0) return { body: status };
       return { body: { ...status, featuresNeeded: missing.length }, binary: concat(...missing.map((id) => hexToBytes(id))) };
     },
     async 'job.features'(body, binary) {

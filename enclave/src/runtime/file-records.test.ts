@@ -290,6 +290,11 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     // The same submission with one entry still missing: not started, only that one named.
     const again = await second.handlers['job.submit']({}, job.body);
     expect([again.body.featuresNeeded, bytesToHex(again.binary!)]).to.deep.equal([1, de]);
+    // Waiting jobs are bounded: eight more push this one out (the entry they share stays), and its
+    // supply is refused until the same submission comes again.
+    for (let i = 0; i < 8; i++) expect((await second.handlers['job.submit']({}, (await m.submission(`waiting ${i}`)).body)).body.featuresNeeded).to.equal(1);
+    expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[de, host.get(de)!]])))).to.equal('CHANNEL_MESSAGE_INVALID');
+    expect((await second.handlers['job.submit']({}, job.body)).body.featuresNeeded).to.equal(1);
     const all = await second.handlers['job.features']({ jobId: job.jobId }, supply([[de, host.get(de)!]]));
     expect(all.body).to.deep.equal({ accepted: 1, missing: 0 });
     const started = await second.handlers['job.submit']({}, job.body);
