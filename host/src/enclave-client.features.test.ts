@@ -12,7 +12,7 @@ import { createDevCa } from '@audata/verifier/dev';
 import type { SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../client/src/envelope/seal.ts';
 import { createBuyerSigner } from '../../client/src/jobs/sign.ts';
-import { createChannelServer } from '../../enclave/src/channel/server.ts';
+import { createChannelServer, type ChannelHandlers } from '../../enclave/src/channel/server.ts';
 import { createDevKmsServer } from '../../enclave/src/kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../../enclave/src/nsm/simulated-nsm.ts';
 import { MemoryStateKeeper } from '../../enclave/src/state/memory-keeper.ts';
@@ -59,7 +59,7 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
   };
 
   /** An enclave with host-kept features; counts the job.features frames it is sent. */
-  async function startEnclave(frames: number[]): Promise<number> {
+  async function startEnclave(frames: number[], overrides: Partial<ChannelHandlers> = {}): Promise<number> {
     const nsm = createSimulatedNsm({ ca, pcrs: { 0: pcr0, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
     const runtime = createEnclaveRuntime({
       nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion: keccak256(toHex('p')), scorer: featureScorer,
@@ -70,8 +70,9 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
         ...runtime.handlers,
         'job.features': (body, binary) => {
           frames.push(binary.length);
-          return runtime.handlers['job.features'](body, binary);
+          return (overrides['job.features'] ?? runtime.handlers['job.features'])(body, binary);
         },
+        ...(overrides['job.submit'] === undefined ? {} : { 'job.submit': overrides['job.submit'] }),
       },
     });
     server.listen(0, '127.0.0.1');
@@ -164,5 +165,27 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
     const stepped = await second.step(next.jobId, new TextEncoder().encode(JSON.stringify({ index: 0, parameters: Buffer.from(new Float32Array(P).buffer).toString('base64'), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1, deadline: again.deadline.toString(), signature: again.signature })));
     expect(stepped.epsilonSpent).to.be.greaterThan(0);
     second.close();
+  });
+
+  it('gives up a submission the enclave still names entries for after 3 supplies (HOST_JOB_FEATURES_MISSING)', async () => {
+    const fileId = keccak256(toHex('a file scored meanwhile'));
+    let submits = 0;
+    const frames: number[] = [];
+    const port = await startEnclave(frames, {
+      'job.submit': async (_body, binary) => {
+        submits += 1;
+        const { jobId } = JSON.parse(new TextDecoder().decode(binary)) as { jobId: Hex };
+        return { body: { jobId, kind: 'gradients', status: 'running', files: 1, steps: 0, featuresNeeded: 1 }, binary: hexToBytes(fileId) };
+      },
+      'job.features': async () => ({ body: { accepted: 1, missing: 0 } }),
+    });
+    const sealedKeys: SealedDatasetKeyJson[] = [];
+    const features: FeatureEntryKeeper = { save: async () => undefined, load: async () => new Uint8Array(48) };
+    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: { load: () => sealedKeys.at(-1), save: (k) => void sealedKeys.push(k) }, features });
+    await client.ready();
+    const job = await submission('never enough entries', sodium.crypto_box_keypair());
+    expect(await code(client.submit(job.body))).to.equal('HOST_JOB_FEATURES_MISSING');
+    expect([submits, frames.length]).to.deep.equal([4, 3]);
+    client.close();
   });
 });
