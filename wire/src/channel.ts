@@ -239,14 +239,16 @@ export interface SealedDatasetKeyJson {
 }
 
 /**
- * Names the enclave's sealed state (enclave/src/state/sealed-state.ts) carried as a frame's
- * binary attachment: opaque to the host, which stores the blob with the highest counter.
+ * Names the enclave's sealed state (enclave/src/state/segmented-state.ts) carried as a frame's
+ * binary attachment, a state bundle (channel-state.ts): the new segments and the new root.
+ * Opaque to the host, which stores the segments and keeps the root with the highest counter.
  */
 export interface SealedStateRefJson {
-  /** Strictly increases with every state the enclave emits; decimal. */
+  /** The root's counter: strictly increases with every state the enclave emits; decimal. */
   counter: string;
-  /** SHA-256 of the blob, the state's name for anchoring. */
+  /** SHA-256 of the sealed root, the state's name for anchoring (the root commits to every segment). */
   sha256: Hex;
+  /** Length of the bundle in the attachment. */
   bytes: number;
 }
 
