@@ -372,6 +372,13 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
       await this.#p.onBoot?.(body, async (nonce) => (await channel.request('attestation', { nonce: toHex(nonce) })).binary.slice());
     } catch (error) {
       if (!isAudataError(error) || error.code !== 'ENCLAVE_ALREADY_BOOTED') throw error;
+      // The enclave kept running, so a reply lost with the last connection may have carried a
+      // segment the host lacks (its later roots would then never be usable): the enclave sends
+      // its latest root again with the segments of this boot it still holds.
+      if (this.#p.states !== undefined) {
+        const latest = await channel.request('state', {});
+        await this.#p.states.save(latest.body.state, latest.binary);
+      }
       if (this.#boot !== undefined) return;
       // This host process is new but the enclave kept running: learn its keys from a document.
       const attest = async (nonce: Uint8Array) => (await channel.request('attestation', { nonce: toHex(nonce) })).binary.slice();
