@@ -177,10 +177,21 @@ export class SegmentedStateSealer {
   openSegment(bytes: Uint8Array, expected: bigint, previous: Hex, limit: bigint): { content: SegmentContent; sha256: Hex } {
     const payload = this.#open(bytes, SEGMENT_AD_BYTES, MAX_STATE_SEGMENT_BYTES, STATE_SEGMENT_MAGIC, STATE_SEGMENT_VERSION, 'segment');
     const seq = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getBigUint64(5);
-    if (seq !== expected || seq >= limit) throw new StateSegmentOrderError(expected, seq, limit);
+    if (seq !== expected || seq >= limit) {
+      payload.fill(0);
+      throw new StateSegmentOrderError(expected, seq, limit);
+    }
     const prev = bytesToHex(bytes.subarray(45, 77));
-    if (prev !== previous.toLowerCase()) throw new StateSegmentChainError(seq, previous, prev);
-    return { content: decodeSegmentPayload(payload), sha256: bytesToHex(sha256(bytes)) };
+    if (prev !== previous.toLowerCase()) {
+      payload.fill(0);
+      throw new StateSegmentChainError(seq, previous, prev);
+    }
+    try {
+      // decodeSegmentPayload copies what it keeps, so the plaintext can be wiped here.
+      return { content: decodeSegmentPayload(payload), sha256: bytesToHex(sha256(bytes)) };
+    } finally {
+      payload.fill(0);
+    }
   }
 
   #encrypt(out: Uint8Array, adBytes: number, payload: Uint8Array): void {
