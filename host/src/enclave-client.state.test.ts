@@ -70,7 +70,7 @@ describe('ChannelEnclaveClient and the segmented state: a reply lost with its co
           // The first finish is handled (its state sealed) but its reply comes too late: the client gives up on that connection.
           'contribution.finish': async (body, binary) => {
             const reply = await runtime.handlers['contribution.finish'](body, binary);
-            if (lose) await new Promise((resolve) => setTimeout(resolve, 600));
+            if (lose) await new Promise((resolve) => setTimeout(resolve, 2_400));
             return reply;
           },
         },
@@ -78,12 +78,14 @@ describe('ChannelEnclaveClient and the segmented state: a reply lost with its co
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
       servers.push(server);
-      const client = new ChannelEnclaveClient({ address: { port: (server.address() as AddressInfo).port }, sealedKeys: keys, states, timeoutMs: 300, connectBackoffMs: 20 });
+      // The timeout must exceed a boot (KMS round trip, sealing) on a loaded machine, or the boot
+      // reply itself is lost and the retry finds an enclave booted by nobody this host knows.
+      const client = new ChannelEnclaveClient({ address: { port: (server.address() as AddressInfo).port }, sealedKeys: keys, states, timeoutMs: 2_000, connectBackoffMs: 20 });
       const boot = await client.ready();
 
       expect(await code(client.score(await upload(boot.datasetKey)))).to.equal('HOST_ENCLAVE_UNREACHABLE');
       lose = false;
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 600));
       expect(store.latest()).to.deep.include({ counter: 1n, segments: 0n });
       // The next request reconnects; the enclave is still booted and hands over its held segments.
       expect(await code(client.score(await upload(boot.datasetKey)))).to.equal('HOST_ENCLAVE_NO_PROOF');
