@@ -307,6 +307,59 @@ describe('host HTTP API', () => {
       expect(body.proof.proof).to.deep.include({ fileId: upload.fileId, score: 8123, deadline: '1763003600' });
     });
 
+    it('with changedFrom, answers the moment the status changes, and with the current one when the wait runs out', async () => {
+      const upload = await signedUpload(100);
+      await post(host, upload);
+      const started = performance.now();
+      const waiting = fetch(`${host.url}/v1/contributions/${upload.fileId}?changedFrom=queued&waitSeconds=20`).then(async (r) => ({ at: performance.now(), body: (await r.json()) as any }));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const lease = host.queue.lease('w1')!;
+      const changedAt = performance.now();
+      const { at, body } = await waiting;
+      expect(body.status).to.equal('leased');
+      // Woken by the change, well before the 20 s wait or the 1 s recheck.
+      expect(at - started).to.be.greaterThan(140);
+      expect(at - changedAt).to.be.lessThan(900);
+      // Already changed: at once.
+      expect(((await (await fetch(`${host.url}/v1/contributions/${upload.fileId}?changedFrom=queued`)).json()) as any).status).to.equal('leased');
+      // Unchanged for the whole wait: the current status after it.
+      const held = performance.now();
+      const unchanged = (await (await fetch(`${host.url}/v1/contributions/${upload.fileId}?changedFrom=leased&waitSeconds=1`)).json()) as any;
+      expect(unchanged.status).to.equal('leased');
+      expect(performance.now() - held).to.be.greaterThan(900);
+      host.queue.complete(lease, await signedProof(upload.fileId, upload.contributor));
+    });
+
+    it('refuses a wait on an unknown status or past 30 s with 400, naming the parameter', async () => {
+      const upload = await signedUpload(100);
+      await post(host, upload);
+      for (const [query, field] of [
+        ['changedFrom=done', 'query changedFrom'],
+        ['changedFrom=queued&waitSeconds=31', 'query waitSeconds'],
+        ['changedFrom=queued&waitSeconds=-1', 'query waitSeconds'],
+        ['changedFrom=queued&waitSeconds=1.5', 'query waitSeconds'],
+        ['waitSeconds=5', 'query waitSeconds'],
+        ['changedFrom=queued&changedFrom=leased', 'query changedFrom'],
+      ]) {
+        const response = await fetch(`${host.url}/v1/contributions/${upload.fileId}?${query}`);
+        expect(response.status, query).to.equal(400);
+        const error = ((await response.json()) as any).error;
+        expect(error.code, query).to.equal('HOST_INVALID_REQUEST');
+        expect(error.details.field, query).to.equal(field);
+      }
+    });
+
+    it('lets go of a wait whose client went away', async () => {
+      const upload = await signedUpload(100);
+      await post(host, upload);
+      const abort = new AbortController();
+      const waiting = fetch(`${host.url}/v1/contributions/${upload.fileId}?changedFrom=queued&waitSeconds=30`, { signal: abort.signal }).catch(() => 'aborted');
+      await eventually(async () => host.queue.changes.waiting === 1);
+      abort.abort();
+      expect(await waiting).to.equal('aborted');
+      await eventually(async () => host.queue.changes.waiting === 0);
+    });
+
     it('answers 404 for an unknown file and 400 for a malformed id', async () => {
       const unknown = await fetch(`${host.url}/v1/contributions/${randomHex(32)}`);
       expect(unknown.status).to.equal(404);

@@ -86,23 +86,36 @@ export class HostApi {
     });
   }
 
-  async status(fileId: Hex): Promise<ContributionStatus> {
-    const response = await this.fetchImpl(`${this.baseUrl}/v1/contributions/${fileId}`);
+  /** The status now or, with `wait`, once it is other than `changedFrom` (the host holds the answer at most `seconds`). */
+  async status(fileId: Hex, wait?: { changedFrom: string; seconds: number }): Promise<ContributionStatus> {
+    const query = wait === undefined ? '' : `?changedFrom=${encodeURIComponent(wait.changedFrom)}&waitSeconds=${wait.seconds}`;
+    const response = await this.fetchImpl(`${this.baseUrl}/v1/contributions/${fileId}${query}`);
     if (!response.ok) throw await failure('Reading the contribution status', response);
     return (await response.json()) as ContributionStatus;
   }
 
-  /** Polls until the host reports the proof on chain; a failed file throws at once. */
+  /**
+   * Waits until the host reports the proof on chain; a failed file throws at once. The host holds
+   * each request until the status changes, so a change is seen as it happens; an answer that
+   * comes back unchanged before its time (a host without waiting) is followed by a pause of
+   * `intervalMs`, as plain polling.
+   */
   async waitForSubmission(fileId: Hex, options: { timeoutMs?: number; intervalMs?: number; onState?: (state: string) => void } = {}): Promise<ContributionStatus> {
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     let last = '';
     for (;;) {
-      const status = await this.status(fileId);
-      if (status.status !== last) options.onState?.((last = status.status));
+      const seconds = Math.max(0, Math.min(20, Math.floor((deadline - Date.now()) / 1000)));
+      const asked = Date.now();
+      const status = await this.status(fileId, last === '' ? undefined : { changedFrom: last, seconds });
+      const changed = status.status !== last;
+      if (changed) {
+        last = status.status;
+        options.onState?.(last);
+      }
       if (status.status === 'submitted') return status;
       if (status.status === 'failed') throw new ProofNotReadyError(fileId, status.status, status.errorCode);
       if (Date.now() > deadline) throw new ProofNotReadyError(fileId, status.status, status.errorCode);
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+      if (!changed && (seconds === 0 || Date.now() - asked < seconds * 1000)) await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
     }
   }
 }

@@ -104,6 +104,11 @@ export class ContributionStore {
     return row === undefined ? undefined : toRecord(row);
   }
 
+  /** Resolves when this process next changes the file's status, after `ms`, or when `signal` aborts. */
+  nextChange(fileId: Hex, ms: number, signal?: AbortSignal): Promise<void> {
+    return this.#queue.changes.next(fileId, ms, signal);
+  }
+
   /** The sealed file key, for the enclave only; never part of a record or a response. */
   sealedKey(fileId: Hex): Uint8Array | undefined {
     const key = this.#db.prepare('SELECT sealed_key FROM contributions WHERE file_id = ?').pluck().get(fileId) as Buffer | undefined;

@@ -6,6 +6,7 @@ import type { Hex } from 'viem';
 import { HostError } from '../errors.ts';
 import type { SignedProof } from '../deps.ts';
 import { signedProofFromJson, signedProofToJson } from '../proof-json.ts';
+import { StatusChanges } from './status-changes.ts';
 
 export const queueStates = ['queued', 'leased', 'scored', 'submitted', 'failed'] as const;
 export type QueueState = (typeof queueStates)[number];
@@ -88,6 +89,8 @@ const toItem = (row: Row): QueueItem => ({
 });
 
 export class ScoringQueue {
+  /** Told of every state change this process makes, after it is committed. */
+  readonly changes = new StatusChanges();
   readonly #db: Database;
   readonly #now: () => number;
   readonly #leaseMs: number;
@@ -106,6 +109,7 @@ export class ScoringQueue {
     const result = this.#db
       .prepare("INSERT OR IGNORE INTO scoring_queue (file_id, state, enqueued_at, updated_at) VALUES (?, 'queued', ?, ?)")
       .run(fileId, now, now);
+    if (result.changes === 1) this.changes.notify(fileId);
     return result.changes === 1;
   }
 
@@ -137,7 +141,7 @@ export class ScoringQueue {
    * one IMMEDIATE transaction, so two workers (even in two processes) never get the same item.
    */
   lease(workerId: string): Lease | undefined {
-    return this.#db
+    const lease = this.#db
       .transaction((): Lease | undefined => {
         this.reclaimExpired();
         const fileId = this.#db
@@ -154,6 +158,8 @@ export class ScoringQueue {
         return { fileId, workerId, attempt, expiresAt };
       })
       .immediate();
+    if (lease !== undefined) this.changes.notify(lease.fileId);
+    return lease;
   }
 
   #holding(lease: Lease): void {
@@ -194,6 +200,7 @@ export class ScoringQueue {
         this.#db.prepare('UPDATE contributions SET proof_json = ?, updated_at = ? WHERE file_id = ?').run(signedProofToJson(signed), now, lease.fileId);
       })
       .immediate();
+    this.changes.notify(lease.fileId);
   }
 
   /**
@@ -201,7 +208,7 @@ export class ScoringQueue {
    * run out; then, or for a permanent failure (the enclave refused the file), it is failed.
    */
   fail(lease: Lease, errorCode: string, options: { retryable: boolean }): QueueState {
-    return this.#db
+    const state = this.#db
       .transaction((): QueueState => {
         this.#holding(lease);
         const state: QueueState = options.retryable && lease.attempt < this.#maxAttempts ? 'queued' : 'failed';
@@ -211,6 +218,8 @@ export class ScoringQueue {
         return state;
       })
       .immediate();
+    this.changes.notify(lease.fileId);
+    return state;
   }
 
   /** Scored items waiting for the chain, oldest first. */
@@ -241,7 +250,7 @@ export class ScoringQueue {
    * nothing and returns false, and the first recorded transaction is kept.
    */
   markSubmitted(fileId: Hex, txHash: Hex): boolean {
-    return this.#db
+    const changed = this.#db
       .transaction((): boolean => {
         const item = this.get(fileId);
         if (item?.state === 'submitted') return false;
@@ -252,11 +261,13 @@ export class ScoringQueue {
         return true;
       })
       .immediate();
+    if (changed) this.changes.notify(fileId);
+    return changed;
   }
 
   /** Counts a failed submission; a scored item stays scored (and is retried) until attempts run out. */
   failSubmission(fileId: Hex, errorCode: string, options: { retryable: boolean }): QueueState {
-    return this.#db
+    const state = this.#db
       .transaction((): QueueState => {
         const item = this.get(fileId);
         if (item?.state !== 'scored') throw new QueueStateError(fileId, 'scored', item?.state ?? 'absent');
@@ -268,6 +279,8 @@ export class ScoringQueue {
         return state;
       })
       .immediate();
+    this.changes.notify(fileId);
+    return state;
   }
 
   /** Items per state, every state present (zero when empty), for metrics and health. */

@@ -6,6 +6,7 @@ import { manifestTypes } from '@audata/wire';
 import { HttpError, InvalidRequestError, preview } from '../errors.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { ContributionRecord, ContributionStore } from '../db/contributions.ts';
+import { queueStates, type QueueState } from '../queue/scoring-queue.ts';
 import type { HostMetrics } from '../metrics.ts';
 import { proofForJson } from '../proof-json.ts';
 import { parseUploadRequest } from './upload-request.ts';
@@ -71,6 +72,30 @@ function declaredLength(req: Request): number | undefined {
   return Number(header);
 }
 
+/** The longest a status request may be held, below common proxy idle timeouts. */
+export const MAX_STATUS_WAIT_SECONDS = 30;
+const STATUS_RECHECK_MS = 1000;
+
+function statusWait(query: Request['query']): { changedFrom: QueueState; seconds: number } | undefined {
+  const changedFrom = query['changedFrom'];
+  const waitSeconds = query['waitSeconds'];
+  if (changedFrom === undefined) {
+    if (waitSeconds !== undefined) throw new InvalidRequestError('query waitSeconds', 'given only with changedFrom', preview(String(waitSeconds), 20));
+    return undefined;
+  }
+  if (typeof changedFrom !== 'string' || !(queueStates as readonly string[]).includes(changedFrom)) {
+    throw new InvalidRequestError('query changedFrom', `one of ${queueStates.join(', ')}`, preview(String(changedFrom), 20));
+  }
+  let seconds = 20;
+  if (waitSeconds !== undefined) {
+    if (typeof waitSeconds !== 'string' || !/^\d{1,3}$/.test(waitSeconds) || Number(waitSeconds) > MAX_STATUS_WAIT_SECONDS) {
+      throw new InvalidRequestError('query waitSeconds', `whole seconds from 0 to ${MAX_STATUS_WAIT_SECONDS}`, preview(String(waitSeconds), 20));
+    }
+    seconds = Number(waitSeconds);
+  }
+  return { changedFrom: changedFrom as QueueState, seconds };
+}
+
 export function contributionRoutes(app: Express, deps: ContributionRoutesDeps): void {
   app.post('/v1/contributions', async (req, res) => {
     const log = res.locals['logger'] as Logger;
@@ -130,11 +155,32 @@ export function contributionRoutes(app: Express, deps: ContributionRoutesDeps): 
     res.status(created ? 201 : 200).location(`/v1/contributions/${fileId}`).json(contributionView(record));
   });
 
-  app.get('/v1/contributions/:fileId', (req, res) => {
+  // With ?changedFrom=STATUS the answer waits (at most waitSeconds) until the status is another:
+  // a client learns of its proof the moment it is stored, without polling.
+  app.get('/v1/contributions/:fileId', async (req, res) => {
     const fileId = req.params['fileId'] ?? '';
     if (!/^0x[0-9a-f]{64}$/.test(fileId)) throw new InvalidRequestError('path fileId', '0x and 64 lower-case hex digits', preview(fileId, 70));
-    const record = deps.contributions.get(fileId as Hex);
+    const wait = statusWait(req.query);
+    let record = deps.contributions.get(fileId as Hex);
     if (record === undefined) throw new ContributionNotFoundError(fileId);
+    if (wait !== undefined && record.status === wait.changedFrom) {
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      res.on('close', onClose);
+      try {
+        const deadline = Date.now() + wait.seconds * 1000;
+        while (record.status === wait.changedFrom && !gone.signal.aborted) {
+          const left = deadline - Date.now();
+          if (left <= 0) break;
+          // Looked at again every second too: another host process may have made the change.
+          await deps.contributions.nextChange(fileId as Hex, Math.min(left, STATUS_RECHECK_MS), gone.signal);
+          record = deps.contributions.get(fileId as Hex) ?? record;
+        }
+      } finally {
+        res.off('close', onClose);
+      }
+      if (gone.signal.aborted) return;
+    }
     res.setHeader('Cache-Control', 'no-store');
     res.json(contributionView(record));
   });
