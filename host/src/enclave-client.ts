@@ -233,8 +233,15 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     return this.#request(async (channel) => {
       for (let round = 0; ; round++) {
         const reply = await channel.request('job.submit', {}, body);
-        const { featuresNeeded, ...status } = reply.body;
-        if (featuresNeeded === undefined || featuresNeeded === 0) return status;
+        const { featuresNeeded, state, ...status } = reply.body;
+        if (featuresNeeded === undefined || featuresNeeded === 0) {
+          // A started job: the state recording the start and its audit entry is kept before the buyer hears of it.
+          if (state !== undefined) {
+            if (state.bytes !== reply.binary.length) throw new EnclaveReplyMismatchError('state.bytes', String(reply.binary.length), String(state.bytes));
+            await this.#p.states?.save(state, reply.binary);
+          }
+          return status;
+        }
         const first = toHex(reply.binary.subarray(0, 32));
         if (round === SUBMIT_ROUNDS) throw new JobFeaturesMissingError(status.jobId, first, `the enclave still lacks ${featuresNeeded} entries after ${SUBMIT_ROUNDS} supplies`);
         await this.#supplyFeatures(channel, status.jobId, reply.binary, featuresNeeded);
@@ -280,8 +287,9 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     return { sealed: await this.#keepState(reply), epsilonSpent: reply.body.epsilonSpent };
   }
 
+  /** The enclave's answer (receipt and shares), once the state recording the receipt's audit entry is kept. */
   async finish(jobId: Hex, body: Uint8Array): Promise<Uint8Array> {
-    return (await this.#request((c) => c.request('job.finish', { jobId }, body))).binary.slice();
+    return this.#keepState(await this.#request((c) => c.request('job.finish', { jobId }, body)));
   }
 
   /** The enclave's latest sealed state and audit head, signed for AuditAnchor at `contract`. */

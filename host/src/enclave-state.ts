@@ -8,10 +8,16 @@
 // and never compacted; a root is usable ("complete") once every segment it names is stored, since
 // replies may be kept out of order. A state kept before segments (one blob, format 2 or 3) stays
 // a complete root of its own until the enclave migrates it at its next boot.
+//
+// A bundle from the enclave also carries the audit entries and signed heads made since the
+// previous state; they are stored in the same transaction (db/audit-log.ts), so every stored
+// state's entries are stored with it.
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Hex } from 'viem';
 import { decodeStateBundle, encodeStateBundle, isAudataError, peekRootHeader, peekSegmentHeader, STATE_BATCH_BYTES, type SealedStateRefJson } from '@audata/wire';
+import { AUDIT_KINDS, type AuditEntry, type SignedAuditHead } from '@audata/verifier/audit';
+import { AuditLogStore } from './db/audit-log.ts';
 import { HostError } from './errors.ts';
 
 export interface SealedStateRecord {
@@ -64,10 +70,12 @@ const sha256Of = (bytes: Uint8Array): Hex => `0x${createHash('sha256').update(by
 export class SealedEnclaveStateStore {
   readonly #db: Database;
   readonly #now: () => number;
+  readonly #audit: AuditLogStore;
 
   constructor(db: Database, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
+    this.#audit = new AuditLogStore(db);
   }
 
   /** The latest complete state, to hand to the enclave at boot. */
@@ -122,7 +130,9 @@ export class SealedEnclaveStateStore {
    * committed (synced, as the database runs with synchronous = FULL) before it returns, so callers
    * act on the reply only once its state is durable. A root older than the latest complete one is
    * not stored (its segments are, as later roots name them too); the same one again is a no-op.
-   * Keeps the latest two complete roots and any newer one still waiting for a segment.
+   * Keeps the latest two complete roots and any newer one still waiting for a segment. The
+   * bundle's audit entries and heads are stored in the same transaction; one that differs from a
+   * stored one (HOST_AUDIT_FORK) leaves everything as it was.
    */
   save(ref: SealedStateRefJson, blob: Uint8Array): { stored: boolean } {
     if (blob.length !== ref.bytes) throw new EnclaveStateMismatchError('bytes', ref.bytes, blob.length);
@@ -132,6 +142,8 @@ export class SealedEnclaveStateStore {
     let root: Uint8Array;
     let named: bigint;
     let head: Hex;
+    let entries: AuditEntry[] = [];
+    let heads: SignedAuditHead[] = [];
     try {
       const bundle = decodeStateBundle(blob);
       if (bundle.root === undefined) throw new EnclaveStateMismatchError('bundle', 'a root', 'none');
@@ -141,6 +153,14 @@ export class SealedEnclaveStateStore {
       named = header.segments;
       head = header.head;
       segments = bundle.segments.map((bytes) => ({ seq: peekSegmentHeader(bytes).seq, sha256: sha256Of(bytes), bytes }));
+      if (bundle.audit !== undefined) {
+        entries = bundle.audit.entries.map((e) => {
+          const kind = AUDIT_KINDS[e.kind];
+          if (kind === undefined) throw new EnclaveStateMismatchError('bundle', `audit kinds 0..${AUDIT_KINDS.length - 1}`, `kind ${e.kind} at seq ${e.seq}`);
+          return { ...e, kind };
+        });
+        heads = bundle.audit.heads;
+      }
     } catch (error) {
       if (isAudataError(error) && error.code === 'CHANNEL_MESSAGE_INVALID') throw new EnclaveStateMismatchError('bundle', 'a state bundle', error.message);
       throw error;
@@ -157,6 +177,7 @@ export class SealedEnclaveStateStore {
           if (same === undefined) insertSegment.run(segment.seq, segment.sha256, Buffer.from(segment.bytes), this.#now());
           else if (same !== segment.sha256) throw new EnclaveStateConflictError('segment', segment.seq, same, segment.sha256);
         }
+        this.#audit.insert(entries, heads);
         const same = this.#db.prepare('SELECT sha256 FROM sealed_enclave_state WHERE counter = ?').pluck().get(counter) as Hex | undefined;
         if (same !== undefined) {
           if (same !== sha256) throw new EnclaveStateConflictError('state', counter, same, sha256);

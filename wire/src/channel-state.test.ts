@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeStateBundle, encodeStateBundle, isStateBundle, MAX_STATE_ROOT_BYTES, MAX_STATE_SEGMENT_BYTES, peekRootHeader, peekSegmentHeader } from './channel-state.ts';
+import { AUDIT_ENTRY_BYTES, decodeStateBundle, encodeStateBundle, isStateBundle, MAX_BUNDLE_AUDIT_ENTRIES, MAX_BUNDLE_AUDIT_HEADS, MAX_STATE_ROOT_BYTES, MAX_STATE_SEGMENT_BYTES, peekRootHeader, peekSegmentHeader, type BundleAuditEntry, type BundleAuditHead } from './channel-state.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -51,5 +51,49 @@ describe('state bundles (channel)', () => {
     new DataView(root.buffer).setBigUint64(45, 3n);
     root.fill(0xab, 53, 85);
     expect(peekRootHeader(root)).to.deep.equal({ counter: 7n, segments: 3n, head: `0x${'ab'.repeat(32)}` });
+  });
+
+  describe('audit section', () => {
+    const h = (byte: string, n = 32) => `0x${byte.repeat(n)}` as const;
+    const entries: BundleAuditEntry[] = [
+      { seq: 41, prevHash: h('11'), kind: 1, payloadDigest: h('22'), time: 1_700_000_000_000 },
+      { seq: 42, prevHash: h('33'), kind: 4, payloadDigest: h('44'), time: 1_700_000_000_005 },
+    ];
+    const heads: BundleAuditHead[] = [{ seq: 40, head: h('55'), signer: h('66', 20), signature: h('77', 65) }, { seq: 42, head: h('88'), signer: h('66', 20), signature: h('99', 65) }];
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.length);
+    // Where the audit section starts in a bundle of one 10-byte segment and a 5-byte root.
+    const at = 8 + 4 + 10 + 4 + 5;
+    const good = encodeStateBundle({ segments: [new Uint8Array(10)], root: new Uint8Array(5), audit: { entries, heads } });
+
+    it('round-trips entries and heads after the root, and an empty section; a bundle without one has none', () => {
+      expect(decodeStateBundle(good).audit).to.deep.equal({ entries, heads });
+      expect(decodeStateBundle(good).root).to.deep.equal(new Uint8Array(5));
+      expect(decodeStateBundle(encodeStateBundle({ segments: [], root: new Uint8Array(3), audit: { entries: [], heads: [] } })).audit).to.deep.equal({ entries: [], heads: [] });
+      expect(decodeStateBundle(encodeStateBundle({ segments: [], root: new Uint8Array(3) }))).to.not.have.property('audit');
+    });
+
+    it('refuses lying counts, counts over the caps, values past 2^53, gaps, reordered heads and trailing bytes', () => {
+      const refuse = (edit: (b: Uint8Array) => void): string | undefined => {
+        const bytes = good.slice();
+        edit(bytes);
+        return codeOf(() => decodeStateBundle(bytes));
+      };
+      expect(refuse((b) => view(b).setUint32(at, 3))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(refuse((b) => view(b).setUint32(at, 0xffffffff))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(refuse((b) => view(b).setUint32(at + 4 + 2 * AUDIT_ENTRY_BYTES, 3))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(refuse((b) => view(b).setBigUint64(at + 4, 2n ** 60n))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(refuse((b) => view(b).setBigUint64(at + 4 + 73, 2n ** 60n))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(refuse((b) => view(b).setBigUint64(at + 4 + AUDIT_ENTRY_BYTES, 44n))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(refuse((b) => view(b).setBigUint64(at + 4 + 2 * AUDIT_ENTRY_BYTES + 4 + 125, 40n))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(codeOf(() => decodeStateBundle(new Uint8Array([...good, 0])))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(codeOf(() => decodeStateBundle(good.subarray(0, good.length - 1)))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(codeOf(() => decodeStateBundle(good.subarray(0, at + 2)))).to.equal('CHANNEL_MESSAGE_INVALID');
+      // Over the caps even when the bytes would be there: no section of more than the caps is read.
+      const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...entries[0]!, seq: i }));
+      expect(codeOf(() => decodeStateBundle(encodeStateBundle({ segments: [], audit: { entries: many(MAX_BUNDLE_AUDIT_ENTRIES + 1), heads: [] } })))).to.equal('CHANNEL_MESSAGE_INVALID');
+      expect(decodeStateBundle(encodeStateBundle({ segments: [], audit: { entries: many(MAX_BUNDLE_AUDIT_ENTRIES), heads: [] } })).audit!.entries).to.have.length(MAX_BUNDLE_AUDIT_ENTRIES);
+      const manyHeads = Array.from({ length: MAX_BUNDLE_AUDIT_HEADS + 1 }, (_, i) => ({ ...heads[0]!, seq: i }));
+      expect(codeOf(() => decodeStateBundle(encodeStateBundle({ segments: [], audit: { entries: [], heads: manyHeads } })))).to.equal('CHANNEL_MESSAGE_INVALID');
+    });
   });
 });

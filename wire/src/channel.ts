@@ -330,8 +330,9 @@ export interface JobStatusJson {
 }
 
 // `state` in a reply names the new sealed state in that reply's binary attachment, a state bundle
-// (wire/src/channel-state.ts: the new segments and the new root; counter and sha256 are the
-// root's, bytes the bundle's); store it.
+// (wire/src/channel-state.ts: the new segments, the new root and the audit entries and heads made
+// since the previous state; counter and sha256 are the root's, bytes the bundle's); store it. Every
+// reply whose request appended audit entries carries one, so each entry is in a sealed state.
 export interface ChannelResponses {
   boot: { genesis: boolean; sealed: SealedDatasetKeyJson; datasetKey: Hex; signer: Address; pipelineVersion: Hex; state?: SealedStateRefJson };
   attestation: Record<string, never>;
@@ -353,9 +354,10 @@ export interface ChannelResponses {
   /**
    * With `featuresNeeded` (an enclave whose feature entries the host keeps), the job was checked but
    * not started: the binary reply is that many 32-byte file ids whose entries the enclave lacks, to
-   * send in job.features before the same submission is sent again. Without it, the job started.
+   * send in job.features before the same submission is sent again. Without it, the job started:
+   * `state` then names the sealed state recording the start (and its audit entry), the binary reply.
    */
-  'job.submit': JobStatusJson & { featuresNeeded?: number };
+  'job.submit': JobStatusJson & { featuresNeeded?: number; state?: SealedStateRefJson };
   'job.status': JobStatusJson;
   /**
    * With `state`, the binary reply is that sealed state (state.bytes long) followed by the
@@ -363,7 +365,11 @@ export interface ChannelResponses {
    */
   'job.result': { epsilonSpent: number; state?: SealedStateRefJson };
   'job.step': { epsilonSpent: number; state?: SealedStateRefJson };
-  'job.finish': Record<string, never>;
+  /**
+   * The binary reply is the sealed state recording the receipt's audit entry (state.bytes long)
+   * followed by the enclave's JSON answer (receipt and shares): the host stores the state first.
+   */
+  'job.finish': { state?: SealedStateRefJson };
   /** Entries accepted, and how many the job still lacks. */
   'job.features': { accepted: number; missing: number };
 }
@@ -440,11 +446,11 @@ const responseSchemas: Record<RequestType, Record<string, Check>> = {
   'state.segments': { received: int(0, Number.MAX_SAFE_INTEGER) },
   'state.ready': { state: stateRef },
   'state.anchor': { anchor: stateAnchor, signature: hex(65, 65) },
-  'job.submit': { ...jobStatus, featuresNeeded: optional(int(0, DEFAULT_MAX_FRAME_BYTES / 32)) },
+  'job.submit': { ...jobStatus, featuresNeeded: optional(int(0, DEFAULT_MAX_FRAME_BYTES / 32)), state: optional(stateRef) },
   'job.status': jobStatus,
   'job.result': { epsilonSpent: epsilon, state: optional(stateRef) },
   'job.step': { epsilonSpent: epsilon, state: optional(stateRef) },
-  'job.finish': {},
+  'job.finish': { state: optional(stateRef) },
   'job.features': { accepted: int(0, Number.MAX_SAFE_INTEGER), missing: int(0, Number.MAX_SAFE_INTEGER) },
 };
 

@@ -77,4 +77,16 @@ describe('enclave/audit/log', () => {
     );
     expect(verdict).to.include({ entries: 4, signedThrough: 3 });
   });
+
+  it('holds only the latest maxHeld entries and heads; seq, position and signing go on past the window', async () => {
+    const log = new AuditLog({ signer: key, domain, signEvery: 1, maxHeld: 3, clock: () => 7 });
+    for (let i = 0; i < 5; i++) await log.append('proof', `p${i}`);
+    expect(log.export().entries.map((e) => e.seq)).to.deep.equal([2, 3, 4]);
+    expect(log.export().heads.map((h) => h.seq)).to.deep.equal([2, 3, 4]);
+    expect(log.position().entries).to.equal(5);
+    expect(log.entriesFrom(3, 4).map((e) => e.seq)).to.deep.equal([3]);
+    expect(log.headsFrom(4).map((h) => h.seq)).to.deep.equal([4]);
+    expect((await log.signHead())!.seq).to.equal(4);
+    expect(() => new AuditLog({ signer: key, domain, signEvery: 1, maxHeld: 0 })).to.throw(AuditLogError);
+  });
 });

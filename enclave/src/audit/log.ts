@@ -1,6 +1,8 @@
 // The enclave's append-only audit log: every key release, proof, job start, release and
 // receipt becomes a hash-chained entry, and the head is signed (EIP-712) every few entries
-// so the host can anchor it on chain. Format and replay: @audata/verifier/audit.
+// so the host can anchor it on chain. Format and replay: @audata/verifier/audit. The enclave has
+// no disk: entries and heads leave with the sealed states (the runtime takes them from here), and
+// only the latest few are held, for a host that lost a reply.
 import { createHash } from 'node:crypto';
 import type { Address, Hex, LocalAccount, TypedDataDomain } from 'viem';
 import { AudataError } from '@audata/wire';
@@ -35,7 +37,12 @@ export interface AuditLogOptions {
   onHead?: (head: SignedAuditHead) => void;
   /** Continue a chain begun in an earlier boot (from the sealed state) instead of starting at seq 0. */
   resume?: { entries: number; head: Hex; lastTime: number };
+  /** Entries (and, separately, signed heads) held in memory, the latest ones; default 16,384. */
+  maxHeld?: number;
 }
+
+/** The entries a channel frame carries at most with a state (wire MAX_BUNDLE_AUDIT_ENTRIES). */
+export const DEFAULT_MAX_HELD_AUDIT = 16_384;
 
 /** SHA-256 of what is logged; the log keeps only the digest, never the payload. */
 export function payloadDigest(payload: Uint8Array | string): Hex {
@@ -43,8 +50,12 @@ export function payloadDigest(payload: Uint8Array | string): Hex {
 }
 
 export class AuditLog {
-  readonly #entries: AuditEntry[] = [];
-  readonly #heads: SignedAuditHead[] = [];
+  // The latest entries and heads only (maxHeld each); older ones already left with a state.
+  #entries: AuditEntry[] = [];
+  #heads: SignedAuditHead[] = [];
+  readonly #maxHeld: number;
+  /** Entries written in this boot. */
+  #count = 0;
   readonly #options: AuditLogOptions;
   readonly #clock: () => number;
   #head: Hex = ZERO_HASH;
@@ -56,6 +67,8 @@ export class AuditLog {
 
   constructor(options: AuditLogOptions) {
     if (!Number.isSafeInteger(options.signEvery) || options.signEvery < 1) throw new AuditLogError('signEvery', 'an integer >= 1', String(options.signEvery));
+    this.#maxHeld = options.maxHeld ?? DEFAULT_MAX_HELD_AUDIT;
+    if (!Number.isSafeInteger(this.#maxHeld) || this.#maxHeld < 1) throw new AuditLogError('maxHeld', 'an integer >= 1', String(options.maxHeld));
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
     if (options.resume !== undefined) {
@@ -78,8 +91,10 @@ export class AuditLog {
     const run = this.#queue.then(async () => {
       // A clock that steps back must not make the log look reordered.
       const time = Math.max(this.#lastTime, Math.floor(this.#clock()));
-      const entry: AuditEntry = { seq: this.#base + this.#entries.length, prevHash: this.#head, kind, payloadDigest: payloadDigest(payload), time };
+      const entry: AuditEntry = { seq: this.#base + this.#count, prevHash: this.#head, kind, payloadDigest: payloadDigest(payload), time };
       this.#entries.push(entry);
+      this.#count += 1;
+      if (this.#entries.length > this.#maxHeld) this.#entries = this.#entries.slice(-this.#maxHeld);
       this.#head = hashAuditEntry(entry);
       this.#lastTime = time;
       this.#options.onEntry?.(entry);
@@ -92,13 +107,13 @@ export class AuditLog {
 
   /** Signs the current head now (e.g. before anchoring); undefined for an empty log. */
   signHead(): Promise<SignedAuditHead | undefined> {
-    const run = this.#queue.then(() => (this.#entries.length === 0 ? undefined : this.#sign()));
+    const run = this.#queue.then(() => (this.#count === 0 ? undefined : this.#sign()));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
   async #sign(): Promise<SignedAuditHead> {
-    const seq = this.#base + this.#entries.length - 1;
+    const seq = this.#base + this.#count - 1;
     const last = this.#heads.at(-1);
     if (last !== undefined && last.seq === seq) return last;
     const head = this.#head;
@@ -110,6 +125,7 @@ export class AuditLog {
     });
     const signed: SignedAuditHead = { seq, head, signer: this.#options.signer.address, signature };
     this.#heads.push(signed);
+    if (this.#heads.length > this.#maxHeld) this.#heads = this.#heads.slice(-this.#maxHeld);
     this.#sinceSigned = 0;
     this.#options.onHead?.(signed);
     return signed;
@@ -117,16 +133,26 @@ export class AuditLog {
 
   /** The current head (hash of the last entry) and its seq. */
   head(): { seq: number; head: Hex } {
-    return { seq: this.#base + this.#entries.length - 1, head: this.#head };
+    return { seq: this.#base + this.#count - 1, head: this.#head };
   }
 
   /** Where the chain stands, in the form `resume` takes after a restart. */
   position(): { entries: number; head: Hex; lastTime: number } {
-    return { entries: this.#base + this.#entries.length, head: this.#head, lastTime: this.#lastTime };
+    return { entries: this.#base + this.#count, head: this.#head, lastTime: this.#lastTime };
   }
 
-  /** Copies of the entries and signed heads, the form verifyAuditLog replays. */
+  /** Copies of the held entries from `seq` up to (not including) `to`, oldest first. */
+  entriesFrom(seq: number, to = Number.MAX_SAFE_INTEGER): AuditEntry[] {
+    return this.#entries.filter((e) => e.seq >= seq && e.seq < to).map((e) => ({ ...e }));
+  }
+
+  /** Copies of the held signed heads of seq `seq` or later, oldest first. */
+  headsFrom(seq: number, to = Number.MAX_SAFE_INTEGER): SignedAuditHead[] {
+    return this.#heads.filter((h) => h.seq >= seq && h.seq < to).map((h) => ({ ...h }));
+  }
+
+  /** Copies of the held entries and signed heads, the form verifyAuditLog replays (the whole log while it fits maxHeld). */
   export(): { entries: AuditEntry[]; heads: SignedAuditHead[] } {
-    return { entries: this.#entries.map((e) => ({ ...e })), heads: this.#heads.map((h) => ({ ...h })) };
+    return { entries: this.entriesFrom(0), heads: this.headsFrom(0) };
   }
 }

@@ -8,7 +8,7 @@ import { keccak256, recoverTypedDataAddress, toHex, hexToBytes, type Hex } from 
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { verifyAttestation } from '@audata/verifier';
 import { createDevCa } from '@audata/verifier/dev';
-import { connectChannel, decodeAttestationBinding, envelopeHeaderToJson, submitContribution, proofTypes, registryDomain, type ChannelClient, type EnvelopeHeader } from '@audata/wire';
+import { connectChannel, decodeAttestationBinding, decodeStateBundle, envelopeHeaderToJson, submitContribution, proofTypes, registryDomain, type ChannelClient, type EnvelopeHeader } from '@audata/wire';
 import { sealContribution } from '../../../client/src/envelope/seal.ts';
 import { createBuyerSigner } from '../../../client/src/jobs/sign.ts';
 import { createChannelServer } from '../channel/server.ts';
@@ -17,7 +17,7 @@ import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
 import { createEnclaveRuntime, type ContributionScorer } from './enclave-runtime.ts';
 import { JobPolicyUnknownError } from '../jobs/job-errors.ts';
 import type { PolicySource } from '../jobs/policy-source.ts';
-import { auditDomain } from '@audata/verifier/audit';
+import { AUDIT_KINDS, auditDomain } from '@audata/verifier/audit';
 import sodium from 'libsodium-wrappers';
 import { sha256 } from 'viem';
 import { buildSoftmaxGradientModel, parameterCount } from '../jobs/softmax-classifier.ts';
@@ -249,7 +249,10 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const { deadline, signature } = await signer.submission({ jobId, policyId: 1n, buyer, kind: 'gradients', model, buyerKey: keys.publicKey, params });
     const submission = { jobId, policyId: '1', buyer, kind: 'gradients', model: Buffer.from(model).toString('base64'), buyerKey: toHex(keys.publicKey), params, deadline: deadline.toString(), signature };
     const submitted = await client.request('job.submit', {}, json(submission));
-    expect(submitted.body).to.deep.equal({ jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 });
+    expect(submitted.body).to.deep.include({ jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 });
+    // The start is sealed at once, its audit entry beside the root that covers it.
+    expect(submitted.body.state!.bytes).to.equal(submitted.binary.length);
+    expect(decodeStateBundle(submitted.binary).audit!.entries.map((e) => AUDIT_KINDS[e.kind])).to.deep.equal(['job-start']);
     const parameters = Buffer.from(new Float32Array(P).buffer).toString('base64');
     const signed = await signer.step(jobId, 0, { parameters: new Float32Array(P), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 });
     const step = await client.request('job.step', { jobId }, json({ index: 0, parameters, sampleRate: 1, noiseMultiplier: 1, clipNorm: 1, deadline: signed.deadline.toString(), signature: signed.signature }));
@@ -260,7 +263,11 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     expect(release.noisySum).to.have.length(P);
     expect((await client.request('job.status', { jobId })).body.steps).to.equal(1);
     const finish = await signer.finish(jobId, 1);
-    const finished = JSON.parse(new TextDecoder().decode((await client.request('job.finish', { jobId }, json({ steps: 1, deadline: finish.deadline.toString(), signature: finish.signature }))).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
+    const finishReply = await client.request('job.finish', { jobId }, json({ steps: 1, deadline: finish.deadline.toString(), signature: finish.signature }));
+    // The receipt's entry is sealed too: the state first, the enclave's answer after it.
+    const finishState = decodeStateBundle(finishReply.binary.subarray(0, finishReply.body.state!.bytes));
+    expect(finishState.audit!.entries.map((e) => AUDIT_KINDS[e.kind])).to.deep.equal(['receipt']);
+    const finished = JSON.parse(new TextDecoder().decode(finishReply.binary.subarray(finishReply.body.state!.bytes))) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
     expect(finished.receipt.filesUsed).to.equal(1);
     expect(finished.shares).to.deep.equal([{ account: long.header.contributor, amount: (10n ** 18n).toString() }]);
     client.close();

@@ -3,14 +3,15 @@
 // open it and, when a scorer is present, sign the proof the enclave itself computed. There is
 // no request that signs what the host supplies. What must survive a restart (fingerprint index,
 // a record of every finished file with its result, audit head, buyers' privacy ledgers) leaves
-// sealed with every reply that changes it (src/state/); a job reply that spent budget carries its
-// state before its result. From the records a restart rebuilds the job catalogue, and a host that
+// sealed with every reply that changes it (src/state/), and every reply that adds audit entries
+// carries a state, with those entries beside it for the host to keep and serve; a job reply that
+// spent budget carries its state before its result. From the records a restart rebuilds the job catalogue, and a host that
 // lost a finish reply gets the recorded result signed again (contribution.reissue).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
-import { BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type ChannelResponses, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
-import type { AuditEntry, SignedAuditHead } from '@audata/verifier/audit';
+import { BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type ChannelResponses, type StateBundle, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
+import { AUDIT_KINDS, type AuditEntry, type SignedAuditHead } from '@audata/verifier/audit';
 import { AuditLog, type AuditLogOptions } from '../audit/log.ts';
 import type { ChannelHandlers } from '../channel/server.ts';
 import { openEnvelope, type ManifestLedger, type OpenedContribution } from '../envelope/open.ts';
@@ -164,6 +165,8 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
   // Where the audit log stood in `latest`: a state anchor names both, as sealed together.
   let latestAudit: AuditResume = EMPTY_AUDIT;
   let audit: AuditLog | undefined;
+  // The highest signed head already sent with a state: later ones ride with the next state.
+  let headsSentThrough = -1;
   // Where the restored audit log stood; fingerprints without a live index need no carrying, as
   // the segments that hold them stay with the host.
   let carriedAudit: AuditResume = EMPTY_AUDIT;
@@ -198,13 +201,20 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     newRecords = [];
     const segments = contents.map((content) => sealer!.sealSegment(content).bytes);
     counter += 1n;
+    // The entries this root's audit position adds over the previous root's, taken at the same
+    // synchronous point as the seal, so a bundle's entries are exactly those its root covers.
+    const from = latestAudit.entries;
     latest = sealer!.sealRoot(counter, (latestAudit = audit?.position() ?? carriedAudit), [...ledgerStore.entries]);
+    const entries = audit?.entriesFrom(from, latestAudit.entries) ?? [];
+    // Heads are signed as entries are appended: one signed after the last state goes with this one.
+    const heads = audit?.headsFrom(headsSentThrough + 1) ?? [];
+    headsSentThrough = heads.at(-1)?.seq ?? headsSentThrough;
     for (const segment of segments) {
       held.push(segment);
       heldBytes += segment.length;
     }
     while (heldBytes > STATE_BATCH_BYTES && held.length > 0) heldBytes -= held.shift()!.length;
-    const bundle = encodeStateBundle({ segments, root: latest.bytes });
+    const bundle = encodeStateBundle({ segments, root: latest.bytes, audit: auditSection(entries, heads) });
     return { ref: stateRef(latest, bundle), bytes: bundle };
   };
 
@@ -381,6 +391,7 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         else if (isStateBundle(binary)) {
           const bundle = decodeStateBundle(binary, 'boot');
           if (bundle.root === undefined) throw new ChannelMessageInvalidError('boot', 'attachment', 'is a state bundle without a root');
+          // An audit section (a reply's bundle handed back as it came) is ignored: the log's position is in the root.
           const root = pending.sealer.openRoot(bundle.root);
           given = { counter: root.counter, sha256: sha256Hex(bundle.root) };
           pending.root = root;
@@ -598,7 +609,10 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
 
     async state() {
       if (latest === undefined) throw new NotBootedError('state');
-      const bundle = encodeStateBundle({ segments: held, root: latest.bytes });
+      // A lost reply's audit entries come back like its segments: every held one the latest root covers.
+      const sealedEntries = latestAudit.entries;
+      const section = auditSection(audit?.entriesFrom(0, sealedEntries) ?? [], audit?.headsFrom(0, sealedEntries) ?? []);
+      const bundle = encodeStateBundle({ segments: held, root: latest.bytes, audit: section });
       return { body: { state: stateRef(latest, bundle) }, binary: bundle };
     },
 
@@ -628,7 +642,12 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
         if (jobNeeds.has(key) && !waiting.has(key) && !requests.has(key as Hex)) releaseEntries(key as Hex);
         throw error;
       }
-      if (!('featuresMissing' in answer)) return { body: answer };
+      // Started: the job's start (recorded so a replay after a restart is refused) and its audit
+      // entry are sealed before the host answers the buyer.
+      if (!('featuresMissing' in answer)) {
+        const state = emitState();
+        return { body: { ...answer, state: state.ref }, binary: state.bytes };
+      }
       const { featuresMissing: missing, ...status } = answer;
       return { body: { ...status, featuresNeeded: missing.length }, binary: concat(...missing.map((id) => hexToBytes(id))) };
     },
@@ -677,10 +696,17 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     async 'job.finish'(body, binary) {
       const answer = await jobsOf('job.finish').finish(body.jobId, jsonAttachment('job.finish', binary));
       releaseEntries(body.jobId);
-      return { body: {}, binary: new TextEncoder().encode(JSON.stringify(answer)) };
+      // The receipt's audit entry is sealed first, so a restart continues the log after it.
+      const state = emitState();
+      return { body: { state: state.ref }, binary: concat(state.bytes, new TextEncoder().encode(JSON.stringify(answer))) };
     },
   };
   return { handlers, signer: signer.address };
+}
+
+/** The audit log as a state bundle carries it (wire/src/channel-state.ts): kinds by index. */
+function auditSection(entries: AuditEntry[], heads: SignedAuditHead[]): NonNullable<StateBundle['audit']> {
+  return { entries: entries.map((e) => ({ ...e, kind: AUDIT_KINDS.indexOf(e.kind) })), heads };
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

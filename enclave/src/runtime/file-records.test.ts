@@ -218,10 +218,11 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     const job = await m.submission('after restart');
     const submitted = await second.handlers['job.submit']({}, job.body);
     // The short file (no log-mel) stays out, as at scoring.
-    expect(submitted.body).to.deep.equal({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 2, steps: 0 });
+    expect(submitted.body).to.deep.include({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 2, steps: 0 });
     const step = await second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0));
     expect(m.open(step.binary!.subarray(step.body.state!.bytes)).noisySum).to.have.length(m.P);
-    const answer = JSON.parse(new TextDecoder().decode((await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1))).binary)) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
+    const finished = await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1));
+    const answer = JSON.parse(new TextDecoder().decode(finished.binary!.subarray(finished.body.state!.bytes))) as { receipt: { filesUsed: number }; shares: { account: string; amount: string }[] };
     expect(answer.receipt.filesUsed).to.equal(2);
     expect(answer.shares.map((s) => s.account).sort()).to.deep.equal([en.header.contributor, de.header.contributor].sort());
     expect(answer.shares.reduce((sum, s) => sum + BigInt(s.amount), 0n)).to.equal(m.policy.price);
@@ -298,10 +299,11 @@ describe('file records in the sealed state: a lost proof signed again, the job c
     const all = await second.handlers['job.features']({ jobId: job.jobId }, supply([[de, host.get(de)!]]));
     expect(all.body).to.deep.equal({ accepted: 1, missing: 0 });
     const started = await second.handlers['job.submit']({}, job.body);
-    expect(started.body).to.deep.equal({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 2, steps: 0 });
+    expect(started.body).to.deep.include({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 2, steps: 0 });
     const step = await second.handlers['job.step']({ jobId: job.jobId }, await m.step(job.jobId, 0));
     expect(m.open(step.binary!.subarray(step.body.state!.bytes)).noisySum).to.have.length(m.P);
-    const answer = JSON.parse(new TextDecoder().decode((await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1))).binary)) as { receipt: { filesUsed: number } };
+    const finished = await second.handlers['job.finish']({ jobId: job.jobId }, await m.finish(job.jobId, 1));
+    const answer = JSON.parse(new TextDecoder().decode(finished.binary!.subarray(finished.body.state!.bytes))) as { receipt: { filesUsed: number } };
     expect(answer.receipt.filesUsed).to.equal(2);
     // Finished: its entries are let go, and the job takes no more.
     expect(await fail(second.handlers['job.features']({ jobId: job.jobId }, supply([[en, host.get(en)!]])))).to.equal('CHANNEL_MESSAGE_INVALID');

@@ -122,10 +122,17 @@ describe('enclave state across restarts (channel, simulated NSM, dev KMS, audio 
     const scoredBundle = decodeStateBundle(scored.state);
     expect(scoredBundle.segments).to.have.length(1);
     expect(peekRootHeader(scoredBundle.root!)).to.deep.include({ counter: 2n, segments: 1n });
-    // The state request sends the latest root again with this boot's segments.
+    // Each state carries the audit entries its root adds: the key release, then the proof.
+    expect(genesisBundle.audit!.entries.map((e) => e.seq)).to.deep.equal([0]);
+    expect(scoredBundle.audit!.entries.map((e) => e.seq)).to.deep.equal([1]);
+    expect(scoredBundle.audit!.entries[0]!.payloadDigest).to.equal(first.entries[1]!.payloadDigest);
+    // The state request sends the latest root again with this boot's segments and audit entries.
     const latest = await first.client.request('state', {});
     expect(latest.body.state.sha256).to.equal(scored.body.state!.sha256);
-    expect(Buffer.from(latest.binary).equals(Buffer.from(scored.state))).to.equal(true);
+    const resent = decodeStateBundle(latest.binary);
+    expect(Buffer.from(resent.root!).equals(Buffer.from(scoredBundle.root!))).to.equal(true);
+    expect(resent.segments.map((s) => Buffer.from(s).toString('hex'))).to.deep.equal(scoredBundle.segments.map((s) => Buffer.from(s).toString('hex')));
+    expect(resent.audit!.entries.map((e) => e.seq)).to.deep.equal([0, 1]);
     first.client.close();
 
     const second = await startEnclave();
@@ -165,8 +172,9 @@ describe('enclave state across restarts (channel, simulated NSM, dev KMS, audio 
     const foreign = await boot(other.client);
 
     const next = await startEnclave();
-    const tampered = genesis.state.slice();
-    tampered[tampered.length - 5]! ^= 0x10;
+    const root = decodeStateBundle(genesis.state).root!.slice();
+    root[root.length - 5]! ^= 0x10;
+    const tampered = encodeStateBundle({ segments: [], root });
     expect(await fail(boot(next.client, genesis.body.sealed, tampered))).to.equal('STATE_TAMPERED');
     expect(await fail(next.client.request('attestation', { nonce: '0x01' }))).to.equal('ENCLAVE_NOT_BOOTED');
     expect(await fail(boot(next.client, genesis.body.sealed, foreign.state))).to.equal('STATE_WRONG_KEY');
