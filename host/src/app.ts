@@ -12,7 +12,9 @@ import type { HostMetrics } from './metrics.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestContext } from './middleware/request-context.ts';
 import type { ScoringQueue } from './queue/scoring-queue.ts';
+import type { AuditLogStore } from './db/audit-log.ts';
 import { attestationRoutes } from './routes/attestation.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { contributionRoutes } from './routes/contributions.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { serviceRoutes } from './routes/service.ts';
@@ -21,6 +23,8 @@ export interface AppDeps {
   enclave: Pick<EnclaveClient, 'attest'>;
   /** Buyers' jobs relayed to the enclave; without it the job routes answer 503. */
   jobs?: JobRelay;
+  /** The enclave's audit log as stored with its states; without it GET /v1/audit answers 503. */
+  audit?: Pick<AuditLogStore, 'page'>;
   blobs: BlobStore;
   contributions: ContributionStore;
   queue: ScoringQueue;
@@ -61,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
     onQueued: deps.onQueued,
   });
   jobRoutes(app, { jobs: deps.jobs });
+  auditRoutes(app, { audit: deps.audit });
   serviceRoutes(app, {
     metrics: deps.metrics,
     queueDepth: () => deps.queue.depthByState(),

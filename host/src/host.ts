@@ -11,6 +11,7 @@ import type { BlobStore } from './blobs/blob-store.ts';
 import { FsBlobStore } from './blobs/fs-store.ts';
 import { createS3Client, S3BlobStore } from './blobs/s3-store.ts';
 import type { HostConfig } from './config.ts';
+import { AuditLogStore } from './db/audit-log.ts';
 import { ContributionStore } from './db/contributions.ts';
 import { EnclaveStateStore } from './db/enclave-state.ts';
 import { openDatabase } from './db/open-database.ts';
@@ -91,6 +92,7 @@ export function createHost(config: HostConfig, parts: HostParts): Host {
       metrics,
       logger,
       maxUploadBytes: config.maxUploadBytes,
+      audit: new AuditLogStore(db),
       now,
       ...(parts.jobs === undefined ? {} : { jobs: parts.jobs }),
       ...(parts.manifestDomain === undefined ? {} : { manifestDomain: parts.manifestDomain }),
