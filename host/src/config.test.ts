@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 64 * 1024 * 1024,
       leaseMs: 60_000,
       maxAttempts: 5,
+      scoringConcurrency: 2,
       logLevel: 'info',
     });
   });

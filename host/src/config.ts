@@ -30,6 +30,8 @@ export interface HostConfig {
   leaseMs: number;
   /** Scoring attempts before an item is moved to failed. */
   maxAttempts: number;
+  /** Files in the enclave at once: match the enclave's scoring threads to keep them all busy. */
+  scoringConcurrency: number;
   logLevel: LogLevel;
 }
 
@@ -52,6 +54,7 @@ export const defaults = {
   maxUploadBytes: 64 * 1024 * 1024,
   leaseMs: 60_000,
   maxAttempts: 5,
+  scoringConcurrency: 2,
   logLevel: 'info',
   s3Region: 'us-east-1',
 } as const;
@@ -69,6 +72,7 @@ const settings = {
   'max-upload-bytes': 'AUDATA_HOST_MAX_UPLOAD_BYTES',
   'lease-ms': 'AUDATA_HOST_LEASE_MS',
   'max-attempts': 'AUDATA_HOST_MAX_ATTEMPTS',
+  'scoring-concurrency': 'AUDATA_HOST_SCORING_CONCURRENCY',
   'log-level': 'AUDATA_HOST_LOG_LEVEL',
 } as const;
 type Flag = keyof typeof settings;
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const maxUpload = withDefault('max-upload-bytes', String(defaults.maxUploadBytes));
   const lease = withDefault('lease-ms', String(defaults.leaseMs));
   const attempts = withDefault('max-attempts', String(defaults.maxAttempts));
+  const concurrency = withDefault('scoring-concurrency', String(defaults.scoringConcurrency));
   const level = withDefault('log-level', defaults.logLevel);
   if (!['debug', 'info', 'warn', 'error'].includes(level.raw)) {
     throw new ConfigError(level.name, 'one of debug, info, warn, error', JSON.stringify(level.raw));
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     maxUploadBytes: intSetting(maxUpload.name, maxUpload.raw, 1, 2 ** 40),
     leaseMs: intSetting(lease.name, lease.raw, 1000, 24 * 3600 * 1000),
     maxAttempts: intSetting(attempts.name, attempts.raw, 1, 100),
+    scoringConcurrency: intSetting(concurrency.name, concurrency.raw, 1, 64),
     logLevel: level.raw as LogLevel,
   };
 }

@@ -113,6 +113,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     chain,
     logger,
     workerId: params.workerId ?? `worker-${process.pid}`,
+    concurrency: params.config.scoringConcurrency,
     ready: () => enclave.ready(),
     ...(params.idleMs === undefined ? {} : { idleMs: params.idleMs }),
     ...(params.onStep === undefined ? {} : { onStep: params.onStep }),
