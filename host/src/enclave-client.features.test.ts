@@ -139,8 +139,11 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
     await second.ready();
     const buyerKeys = sodium.crypto_box_keypair();
     const job = await submission('host-kept job', buyerKeys);
+    const stored = events.length;
     const status = await second.submit(job.body);
     expect(status).to.deep.equal({ jobId: job.jobId, kind: 'gradients', status: 'running', files: 3, steps: 0 });
+    // The started job's state (its start and audit entry) was kept before the answer.
+    expect(events.slice(stored).map((e) => e.split(' ')[0])).to.deep.equal(['state']);
     expect(frames).to.have.length(3);
     const { deadline, signature } = await signer.step(job.jobId, 0, { parameters: new Float32Array(P), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1 });
     const step = await second.step(job.jobId, new TextEncoder().encode(JSON.stringify({ index: 0, parameters: Buffer.from(new Float32Array(P).buffer).toString('base64'), sampleRate: 1, noiseMultiplier: 1, clipNorm: 1, deadline: deadline.toString(), signature })));
@@ -149,7 +152,10 @@ describe('ChannelEnclaveClient with host-kept feature entries (in-process enclav
 
     // The job's end lets its entries go, so the next job needs the host's again.
     const end = await signer.finish(job.jobId, 1);
-    await second.finish(job.jobId, new TextEncoder().encode(JSON.stringify({ steps: 1, deadline: end.deadline.toString(), signature: end.signature })));
+    const answer = await second.finish(job.jobId, new TextEncoder().encode(JSON.stringify({ steps: 1, deadline: end.deadline.toString(), signature: end.signature })));
+    // The enclave's answer alone comes back; the state recording the receipt was kept first.
+    expect(JSON.parse(new TextDecoder().decode(answer))).to.have.property('receipt');
+    expect(memory.audit().entries.map((e) => e.kind)).to.deep.equal(['key-release', 'proof', 'proof', 'proof', 'key-release', 'job-start', 'release', 'receipt']);
 
     // A host that lost one entry: a typed refusal, nothing started or spent, and the buyer's same
     // signed submission starts the job once the entry is back.

@@ -7,6 +7,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { hexToBytes, keccak256, toHex, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createDevCa } from '@audata/verifier/dev';
+import { auditDomain, verifyAuditLog } from '@audata/verifier/audit';
 import type { SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../client/src/envelope/seal.ts';
 import { createChannelServer } from '../../enclave/src/channel/server.ts';
@@ -14,6 +15,7 @@ import { createDevKmsServer } from '../../enclave/src/kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../../enclave/src/nsm/simulated-nsm.ts';
 import { createEnclaveRuntime } from '../../enclave/src/runtime/enclave-runtime.ts';
 import type { ScoreRequest } from './deps.ts';
+import { AuditLogStore } from './db/audit-log.ts';
 import { ChannelEnclaveClient } from './enclave-client.ts';
 import { SealedEnclaveStateStore } from './enclave-state.ts';
 import { tempDatabase } from './test-fixtures.ts';
@@ -54,15 +56,19 @@ describe('ChannelEnclaveClient and the segmented state: a reply lost with its co
     return { fileId: header.manifest.ciphertextSha256, manifest: header.manifest, manifestSignature: header.signature, sealedKey: hexToBytes(header.sealedKey), ciphertext: Readable.from([ciphertext]), contributor: account.address, ciphertextLength: ciphertext.length };
   }
 
-  it('asks the still-running enclave for its latest state on reconnecting, so the lost segment is stored and later roots become usable', async () => {
+  it('asks the still-running enclave for its latest state on reconnecting, so the lost segment and audit entry are stored and later roots become usable', async () => {
     const env = await tempDatabase();
     try {
       const store = new SealedEnclaveStateStore(env.db);
       const states = { bootAttachment: () => store.bootAttachment(), segmentBundles: () => store.segmentBundles(), save: (ref: Parameters<typeof store.save>[0], blob: Uint8Array) => store.save(ref, blob) };
       const sealedKeys: SealedDatasetKeyJson[] = [];
       const keys = { load: () => sealedKeys.at(-1), save: (s: SealedDatasetKeyJson) => void sealedKeys.push(s) };
-      // No scorer: a finished file is recorded (a replay-only record) and its reply carries a segment, no proof.
-      const runtime = createEnclaveRuntime({ nsm: createSimulatedNsm({ ca, pcrs: { 0: build, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' }), kms, kmsKeyId: keyId, chainId, registry, pipelineVersion: keccak256(toHex('p')) });
+      // A stand-in scorer: each finished file's reply carries a segment, a proof and the proof's audit entry.
+      const runtime = createEnclaveRuntime({
+        nsm: createSimulatedNsm({ ca, pcrs: { 0: build, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' }), kms, kmsKeyId: keyId, chainId, registry, pipelineVersion: keccak256(toHex('p')),
+        scorer: { score: async (opened) => ({ valid: true, score: 9000, authenticity: 9000, ownership: 10_000, quality: 9000, uniqueness: 10_000, detailsHash: keccak256(opened.audio) }) },
+        audit: { domain: auditDomain(chainId), signEvery: 1 },
+      });
       let lose = true;
       const server = createChannelServer({
         handlers: {
@@ -87,10 +93,16 @@ describe('ChannelEnclaveClient and the segmented state: a reply lost with its co
       lose = false;
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(store.latest()).to.deep.include({ counter: 1n, segments: 0n });
-      // The next request reconnects; the enclave is still booted and hands over its held segments.
-      expect(await code(client.score(await upload(boot.datasetKey)))).to.equal('HOST_ENCLAVE_NO_PROOF');
+      const audit = new AuditLogStore(env.db);
+      expect(audit.page(0, 10).entries.map((e) => e.kind)).to.deep.equal(['key-release']);
+      // The next request reconnects; the enclave is still booted and hands over its held segments and audit entries.
+      expect(await code(client.score(await upload(boot.datasetKey)))).to.equal('none');
       expect(store.latest()).to.deep.include({ counter: 3n, segments: 2n });
       expect(env.db.prepare('SELECT count(*) FROM enclave_state_segments').pluck().get()).to.equal(2);
+      const log = audit.page(0, 10);
+      expect(log).to.not.have.property('gap');
+      expect(log.entries.map((e) => e.kind)).to.deep.equal(['key-release', 'proof', 'proof']);
+      expect(await verifyAuditLog(log, { signers: [runtime.signer], domain: auditDomain(chainId) })).to.include({ entries: 3, signedThrough: 2 });
       client.close();
     } finally {
       env.cleanup();

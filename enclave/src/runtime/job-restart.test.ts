@@ -6,7 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import sodium from 'libsodium-wrappers';
 import { hexToBytes, keccak256, sha256, toHex, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { auditDomain } from '@audata/verifier/audit';
+import { auditDomain, hashAuditEntry, verifyAuditLog } from '@audata/verifier/audit';
 import { createDevCa } from '@audata/verifier/dev';
 import { envelopeHeaderToJson, type SealedDatasetKeyJson } from '@audata/wire';
 import { sealContribution } from '../../../client/src/envelope/seal.ts';
@@ -48,7 +48,8 @@ describe('job requests across an enclave restart (sealed job records)', function
   });
   after(() => kmsServer.close());
 
-  it('refuses a captured submission and step replayed after a restart (JOB_INTERRUPTED), and a legitimate continuation too; a new job runs', async () => {
+  /** A buyer with a paid policy, runtimes over one feature backend, and the buyer's signed requests. */
+  const setup = () => {
     const model = buildSoftmaxGradientModel({ features: 80, classes: 2 });
     const P = parameterCount({ features: 80, classes: 2 });
     const buyer = privateKeyToAccount(generatePrivateKey());
@@ -81,25 +82,39 @@ describe('job requests across an enclave restart (sealed job records)', function
       const { deadline, signature } = await signer.step(jobId, index, step);
       return json({ index, parameters: Buffer.from(step.parameters.buffer).toString('base64'), sampleRate: 1, noiseMultiplier: 2, clipNorm: 1, deadline: deadline.toString(), signature });
     };
+    const finishBody = async (jobId: Hex, steps: number) => {
+      const { deadline, signature } = await signer.finish(jobId, steps);
+      return json({ steps, deadline: deadline.toString(), signature });
+    };
+    return { boot, submission, stepBody, finishBody };
+  };
 
+  /** One scored file: the finish reply (its state first in the attachment). */
+  const contribute = async (runtime: ReturnType<typeof createEnclaveRuntime>, datasetKey: Hex) => {
+    const parts: Uint8Array[] = [];
+    const header = await sealContribution({
+      audio: [new Uint8Array(6000).fill(5)], write: (c) => void parts.push(c.slice()), datasetKey: hexToBytes(datasetKey), account: privateKeyToAccount(generatePrivateKey()),
+      chainId, registry, termsHash: keccak256(toHex('CC-BY-4.0')), language: 'en', chunkLog2: 12,
+    });
+    const session = (await runtime.handlers['contribution.begin']({ header: envelopeHeaderToJson(header) }, new Uint8Array(0))).body.session;
+    await runtime.handlers['contribution.chunk']({ session }, Buffer.concat(parts));
+    return runtime.handlers['contribution.finish']({ session }, new Uint8Array(0));
+  };
+
+  it('refuses a captured submission and step replayed after a restart (JOB_INTERRUPTED), and a legitimate continuation too; a new job runs', async () => {
+    const { boot, submission, stepBody } = setup();
     // What the host keeps of the state bundles the replies carry.
     const kept = new MemoryStateKeeper();
     const first = boot();
     const genesis = await first.handlers.boot({}, new Uint8Array(0));
     kept.keep(genesis.binary!);
-    const parts: Uint8Array[] = [];
-    const header = await sealContribution({
-      audio: [new Uint8Array(6000).fill(5)], write: (c) => void parts.push(c.slice()), datasetKey: hexToBytes(genesis.body.datasetKey), account: privateKeyToAccount(generatePrivateKey()),
-      chainId, registry, termsHash: keccak256(toHex('CC-BY-4.0')), language: 'en', chunkLog2: 12,
-    });
-    const session = (await first.handlers['contribution.begin']({ header: envelopeHeaderToJson(header) }, new Uint8Array(0))).body.session;
-    await first.handlers['contribution.chunk']({ session }, Buffer.concat(parts));
-    const finished = await first.handlers['contribution.finish']({ session }, new Uint8Array(0));
+    const finished = await contribute(first, genesis.body.datasetKey);
     const beforeJob = finished.binary!.slice(0, finished.body.state!.bytes);
     kept.keep(beforeJob);
 
     const job = await submission('a job interrupted by a restart');
-    await first.handlers['job.submit']({}, job.body);
+    // Kept too: the start is sealed with the submit reply, so even a restart before the first step refuses a replay.
+    kept.keep((await first.handlers['job.submit']({}, job.body)).binary!);
     const steps = [await stepBody(job.jobId, 0), await stepBody(job.jobId, 1)];
     for (const step of steps) {
       const reply = await first.handlers['job.step']({ jobId: job.jobId }, step);
@@ -123,5 +138,37 @@ describe('job requests across an enclave restart (sealed job records)', function
     const third = boot();
     await third.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, kept.bootBundle(beforeJob));
     expect((await third.handlers['job.submit']({}, job.body)).body).to.include({ status: 'running', files: 1 });
+  });
+
+  it('seals a job\'s start and its receipt with their audit entries: a restart after job.finish continues the log at the next seq, and the kept log replays clean', async () => {
+    const { boot, submission, stepBody, finishBody } = setup();
+    const kept = new MemoryStateKeeper();
+    const first = boot();
+    const genesis = await first.handlers.boot({}, new Uint8Array(0));
+    kept.keep(genesis.binary!);
+    const finished = await contribute(first, genesis.body.datasetKey);
+    kept.keep(finished.binary!.slice(0, finished.body.state!.bytes));
+    const job = await submission('a job whose receipt is sealed');
+    const submitted = await first.handlers['job.submit']({}, job.body);
+    expect(submitted.body.state!.bytes).to.equal(submitted.binary!.length);
+    kept.keep(submitted.binary!);
+    const step = await first.handlers['job.step']({ jobId: job.jobId }, await stepBody(job.jobId, 0));
+    kept.keep(step.binary!.slice(0, step.body.state!.bytes));
+    const done = await first.handlers['job.finish']({ jobId: job.jobId }, await finishBody(job.jobId, 1));
+    kept.keep(done.binary!.slice(0, done.body.state!.bytes));
+    expect(JSON.parse(new TextDecoder().decode(done.binary!.subarray(done.body.state!.bytes)))).to.have.property('receipt');
+    expect(kept.audit().entries.map((e) => e.kind)).to.deep.equal(['key-release', 'proof', 'job-start', 'release', 'receipt']);
+    // The receipt is anchorable: the latest state's anchor names all five entries.
+    const anchor = (await first.handlers['state.anchor']({ contract: registry }, new Uint8Array(0))).body.anchor;
+    expect([anchor.auditEntries, anchor.auditHead]).to.deep.equal(['5', hashAuditEntry(kept.audit().entries[4]!)]);
+
+    // Restarted from the state job.finish returned: the log goes on after the receipt, no seq reused.
+    const second = boot();
+    const restarted = await second.handlers.boot({ sealed: genesis.body.sealed as SealedDatasetKeyJson }, kept.bootBundle());
+    kept.keep(restarted.binary!);
+    const log = kept.audit();
+    expect(log.entries.map((e) => [e.seq, e.kind])).to.deep.equal([[0, 'key-release'], [1, 'proof'], [2, 'job-start'], [3, 'release'], [4, 'receipt'], [5, 'key-release']]);
+    const verdict = await verifyAuditLog(log, { signers: [first.signer, second.signer], domain: auditDomain(chainId), anchors: [{ seq: 4, head: hashAuditEntry(log.entries[4]!) }] });
+    expect(verdict).to.include({ entries: 6, anchoredThrough: 4 });
   });
 });

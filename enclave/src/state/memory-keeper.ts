@@ -1,17 +1,28 @@
 // What the host does with the enclave's state bundles (host/src/enclave-state.ts keeps them in
 // SQLite), in memory: for tests and tools that drive the runtime's handlers directly and need to
-// boot it again from what its replies carried.
+// boot it again from what its replies carried, or replay the audit log they carried.
 import { decodeStateBundle, encodeStateBundle, peekRootHeader, peekSegmentHeader } from '@audata/wire';
+import { AUDIT_KINDS, type AuditEntry, type AuditLogExport, type SignedAuditHead } from '@audata/verifier/audit';
 
 export class MemoryStateKeeper {
   readonly #segments = new Map<bigint, Uint8Array>();
+  readonly #entries = new Map<number, AuditEntry>();
+  readonly #heads = new Map<number, SignedAuditHead>();
   #root: Uint8Array | undefined;
 
-  /** Keeps a reply's bundle: its segments by sequence number, its root when newer than the one kept. */
+  /** Keeps a reply's bundle: its segments by sequence number, its root when newer than the one kept, its audit entries and heads by seq. */
   keep(bundle: Uint8Array): void {
-    const { segments, root } = decodeStateBundle(bundle);
+    const { segments, root, audit } = decodeStateBundle(bundle);
     for (const segment of segments) this.#segments.set(peekSegmentHeader(segment).seq, segment.slice());
+    for (const entry of audit?.entries ?? []) this.#entries.set(entry.seq, { ...entry, kind: AUDIT_KINDS[entry.kind]! });
+    for (const head of audit?.heads ?? []) this.#heads.set(head.seq, { ...head });
     if (root !== undefined && (this.#root === undefined || peekRootHeader(root).counter > peekRootHeader(this.#root).counter)) this.#root = root.slice();
+  }
+
+  /** The audit log the kept bundles carried, in seq order, as verifyAuditLog replays it. */
+  audit(): AuditLogExport {
+    const bySeq = <T extends { seq: number }>(map: Map<number, T>) => [...map.values()].sort((a, b) => a.seq - b.seq);
+    return { entries: bySeq(this.#entries), heads: bySeq(this.#heads) };
   }
 
   /** A boot attachment: the root of `bundle` (by default the latest kept) with every segment it names that is kept. */
