@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readEnclaveConfig } from './config.ts';
+import { availableParallelism } from 'node:os';
+import { MAX_SCORING_THREADS, readEnclaveConfig } from './config.ts';
 
 const base = { AUDATA_KMS_KEY_ID: 'arn:aws:kms:us-east-1:1:key/k', AUDATA_REGISTRY: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
 
@@ -31,6 +32,15 @@ describe('enclave configuration', () => {
     expect(readEnclaveConfig({ ...base, ...jobs }, '/app').jobs).to.deep.equal({ rpcUrl: jobs.AUDATA_RPC_URL, accessPolicyRegistry: base.AUDATA_REGISTRY, jobEscrow: base.AUDATA_REGISTRY });
     for (const env of [{ AUDATA_RPC_URL: jobs.AUDATA_RPC_URL }, { ...jobs, AUDATA_RPC_URL: 'ftp://x' }, { ...jobs, AUDATA_JOB_ESCROW: '0x12' }, { ...jobs, AUDATA_ACCESS_POLICY_REGISTRY: undefined }]) {
       expect(() => readEnclaveConfig({ ...base, ...env }, '/app'), JSON.stringify(env)).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
+    }
+  });
+
+  it('scores on every core up to 8 by default; AUDATA_SCORING_THREADS sets 1 to 8', () => {
+    expect(readEnclaveConfig(base, '/app').scoringThreads).to.equal(Math.min(availableParallelism(), MAX_SCORING_THREADS));
+    expect(readEnclaveConfig({ ...base, AUDATA_SCORING_THREADS: '1' }, '/app').scoringThreads).to.equal(1);
+    expect(readEnclaveConfig({ ...base, AUDATA_SCORING_THREADS: '8' }, '/app').scoringThreads).to.equal(8);
+    for (const value of ['0', '9', '2.5', '-1', 'two', '', ' 2']) {
+      expect(() => readEnclaveConfig({ ...base, AUDATA_SCORING_THREADS: value }, '/app'), value).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
     }
   });
 });

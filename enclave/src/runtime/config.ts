@@ -1,6 +1,7 @@
 // The enclave's configuration, read once at start-up from its environment. In Nitro the
 // environment is baked into the image (Dockerfile.enclave), so it is part of the measurement:
 // the host cannot point the enclave at another KMS key or registry.
+import { availableParallelism } from 'node:os';
 import { isAddress, type Address } from 'viem';
 import { AudataError } from '@audata/wire';
 
@@ -25,6 +26,15 @@ export interface EnclaveConfig {
   registry: Address;
   /** Buyer jobs, when all three are set: the chain the enclave reads policies from, and its contracts. */
   jobs: { rpcUrl: string; accessPolicyRegistry: Address; jobEscrow: Address } | undefined;
+  /** Scoring threads (src/runtime/scoring-pool.ts); 1 scores on the main thread. */
+  scoringThreads: number;
+}
+
+/** Above this, scoring threads mostly add memory (a Silero session and a V8 heap each), not speed. */
+export const MAX_SCORING_THREADS = 8;
+
+export function defaultScoringThreads(): number {
+  return Math.min(availableParallelism(), MAX_SCORING_THREADS);
 }
 
 export function readEnclaveConfig(env: Readonly<Record<string, string | undefined>>, bundleDir: string): EnclaveConfig {
@@ -50,6 +60,9 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
     if (escrow === undefined || !isAddress(escrow)) throw new ConfigError('AUDATA_JOB_ESCROW', 'is not a contract address');
     jobs = { rpcUrl, accessPolicyRegistry: policies, jobEscrow: escrow };
   }
+  const threadsText = env.AUDATA_SCORING_THREADS;
+  const scoringThreads = threadsText === undefined ? defaultScoringThreads() : /^\d{1,2}$/.test(threadsText) ? Number(threadsText) : NaN;
+  if (!(scoringThreads >= 1 && scoringThreads <= MAX_SCORING_THREADS)) throw new ConfigError('AUDATA_SCORING_THREADS', `is ${JSON.stringify(threadsText)}, expected an integer from 1 to ${MAX_SCORING_THREADS}`);
   return {
     listen,
     nsm,
@@ -62,5 +75,6 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
     chainId,
     registry,
     jobs,
+    scoringThreads,
   };
 }

@@ -1,0 +1,250 @@
+// Scoring threads, so the enclave analyses as many files at once as it has cores. Each thread
+// has its own Silero session (the pinned model, hash-checked in the thread) and analyses one
+// file at a time; the plaintext moves to it by transfer, so none stays on the main thread.
+// The judgement (fingerprint index, final score) stays on the main thread: see pooled-scorer.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AudataError } from '@audata/wire';
+import type { RecordingAnalysis } from '../audio/pipeline.ts';
+import { MAX_SCORING_THREADS } from './config.ts';
+import { RuntimeError } from './errors.ts';
+import { SCORING_WORKER_TAG, type ScoringReady, type ScoringRequest, type ScoringResponse, type ScoringWorkerData, type WorkerError } from './scoring-worker.ts';
+
+/** A scoring thread died with a file in it; the file was not scored and can be sent again. */
+export class ScoringWorkerCrashedError extends RuntimeError {
+  override name = 'ScoringWorkerCrashedError' as const;
+  constructor(exitCode: number) {
+    super('ENCLAVE_SCORING_WORKER_CRASHED', `The scoring thread analysing this file stopped (exit code ${exitCode}); another is being started.`, {
+      details: { exitCode, retryable: true },
+      hint: 'Send the contribution again; nothing of it was scored or recorded.',
+    });
+  }
+}
+
+/** No scoring thread is left (the pool was closed, or no thread could be started again). */
+export class ScoringUnavailableError extends RuntimeError {
+  override name = 'ScoringUnavailableError' as const;
+  constructor(reason: string) {
+    super('ENCLAVE_SCORING_UNAVAILABLE', `No scoring thread can take the file: ${reason}.`, { details: { reason }, hint: 'Restart the enclave.' });
+  }
+}
+
+/** A worker's failure on the main thread: the same code, message, details and hint, and the original name. */
+export class ScoringThreadError extends AudataError {
+  override name: string;
+  constructor(error: Required<Pick<WorkerError, 'code'>> & WorkerError) {
+    super(error.code, error.message, { ...(error.details === undefined ? {} : { details: error.details }), ...(error.hint === undefined ? {} : { hint: error.hint }) });
+    this.name = error.name;
+  }
+}
+
+function errorFromWorker(error: WorkerError): Error {
+  if (error.code !== undefined) return new ScoringThreadError({ ...error, code: error.code });
+  // Not a typed refusal: a bug, reported as the channel reports bugs (INTERNAL), message kept for the enclave's log.
+  const e = new Error(error.message);
+  e.name = error.name;
+  return e;
+}
+
+export interface ScoringPoolOptions {
+  /** Threads, 1 to MAX_SCORING_THREADS. */
+  threads: number;
+  /** The Silero model; every thread checks its hash before serving. */
+  vadModelPath: string;
+  /** Tests only: another pinned hash, to see the refusal. */
+  expectedVadSha256?: string;
+  /**
+   * Tests only: the module a thread runs. By default scoring-worker.ts from source (under tsx),
+   * or, inside the bundled enclave, the bundle itself (the same measured bytes).
+   */
+  entry?: URL;
+  /** Told when a thread stops unexpectedly or cannot be started again; never given audio. */
+  onWarning?: (message: string) => void;
+}
+
+interface Task {
+  audio: Uint8Array;
+  resolve: (analysis: RecordingAnalysis) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  /** Undefined while a replacement starts, or for good once none could be started. */
+  worker: Worker | undefined;
+  dead: boolean;
+  task: Task | undefined;
+}
+
+export class ScoringPool {
+  readonly #options: ScoringPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Task[] = [];
+  #closed = false;
+  #nextId = 1;
+
+  private constructor(options: ScoringPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Starts every thread and waits until each has loaded the model; a refusal (e.g. a wrong model hash) keeps its code. */
+  static async start(options: ScoringPoolOptions): Promise<ScoringPool> {
+    if (!Number.isSafeInteger(options.threads) || options.threads < 1 || options.threads > MAX_SCORING_THREADS) {
+      throw new TypeError(`ScoringPool: threads must be an integer from 1 to ${MAX_SCORING_THREADS}, got ${options.threads}`);
+    }
+    const pool = new ScoringPool(options);
+    const started = await Promise.allSettled(Array.from({ length: options.threads }, () => pool.#spawn()));
+    const failed = started.find((s) => s.status === 'rejected');
+    for (const s of started) if (s.status === 'fulfilled') pool.#slots.push({ worker: s.value, dead: false, task: undefined });
+    if (failed !== undefined) {
+      await pool.close();
+      throw failed.reason;
+    }
+    for (const slot of pool.#slots) pool.#watch(slot);
+    return pool;
+  }
+
+  /** Threads serving or being started again. */
+  get threads(): number {
+    return this.#slots.filter((s) => !s.dead).length;
+  }
+
+  /**
+   * Decodes and analyses one file on a free thread. Takes the bytes: their buffer moves to the
+   * thread (the caller's view is left empty), or, when it cannot move whole, is copied and zeroed.
+   */
+  analyse(audio: Uint8Array): Promise<RecordingAnalysis> {
+    const owned = ownBuffer(audio);
+    if (this.#closed || this.threads === 0) {
+      owned.fill(0);
+      return Promise.reject(new ScoringUnavailableError(this.#closed ? 'the pool is closed' : 'every thread failed to start again'));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ audio: owned, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const task of this.#queue.splice(0)) {
+      task.audio.fill(0);
+      task.reject(new ScoringUnavailableError('the pool is closed'));
+    }
+    await Promise.all(this.#slots.map(async (slot) => {
+      const worker = slot.worker;
+      slot.worker = undefined;
+      slot.task?.reject(new ScoringUnavailableError('the pool is closed'));
+      slot.task = undefined;
+      await worker?.terminate();
+    }));
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (slot.worker === undefined || slot.task !== undefined) continue;
+      const task = this.#queue.shift()!;
+      slot.task = task;
+      const worker = slot.worker;
+      const id = this.#nextId++;
+      const done = (response: ScoringResponse) => {
+        if (response.id !== id || slot.task !== task) return;
+        worker.off('message', done);
+        slot.task = undefined;
+        if (response.ok) task.resolve(response.analysis);
+        else task.reject(errorFromWorker(response.error));
+        this.#dispatch();
+      };
+      worker.on('message', done);
+      try {
+        worker.postMessage({ id, audio: task.audio } satisfies ScoringRequest, [task.audio.buffer as ArrayBuffer]);
+      } catch (error) {
+        worker.off('message', done);
+        slot.task = undefined;
+        task.audio.fill(0);
+        task.reject(error);
+      }
+    }
+  }
+
+  /** A thread that exits while the pool is open is replaced; the file it held fails as retryable. */
+  #watch(slot: Slot): void {
+    const worker = slot.worker!;
+    worker.once('exit', (code) => {
+      if (slot.worker !== worker || this.#closed) return;
+      slot.worker = undefined;
+      const task = slot.task;
+      slot.task = undefined;
+      this.#options.onWarning?.(`a scoring thread stopped (exit code ${code})${task === undefined ? '' : ' with a file in it'}; starting another`);
+      task?.reject(new ScoringWorkerCrashedError(code));
+      this.#spawn().then(
+        (replacement) => {
+          if (this.#closed) return void replacement.terminate();
+          slot.worker = replacement;
+          this.#watch(slot);
+          this.#dispatch();
+        },
+        (error: unknown) => {
+          this.#options.onWarning?.(`a scoring thread could not be started again (${error instanceof AudataError ? error.code : 'unknown error'})`);
+          slot.dead = true;
+          if (this.threads > 0) return;
+          for (const t of this.#queue.splice(0)) {
+            t.audio.fill(0);
+            t.reject(new ScoringUnavailableError('every thread failed to start again'));
+          }
+        },
+      );
+    });
+    // The exit that follows is what the pool acts on; the error itself may name file content.
+    worker.on('error', () => undefined);
+  }
+
+  /** Starts one thread and resolves once it has loaded and checked the model. */
+  #spawn(): Promise<Worker> {
+    const data: ScoringWorkerData = {
+      tag: SCORING_WORKER_TAG,
+      vadModelPath: this.#options.vadModelPath,
+      ...(this.#options.expectedVadSha256 === undefined ? {} : { expectedVadSha256: this.#options.expectedVadSha256 }),
+    };
+    const worker = startWorker(this.#options.entry ?? defaultEntry(), data);
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number) => reject(new ScoringUnavailableError(`a thread exited (code ${code}) before it loaded the model`));
+      worker.once('exit', onExit);
+      worker.once('message', (message: ScoringReady) => {
+        worker.off('exit', onExit);
+        if (message.ready) return resolve(worker);
+        void worker.terminate();
+        reject(errorFromWorker(message.error));
+      });
+    });
+  }
+}
+
+/** The bytes in a buffer of their own, so it can move whole; any other view is copied and zeroed. */
+function ownBuffer(audio: Uint8Array): Uint8Array {
+  if (audio.buffer instanceof ArrayBuffer && audio.byteOffset === 0 && audio.byteLength === audio.buffer.byteLength) return audio;
+  const copy = new Uint8Array(audio);
+  audio.fill(0);
+  return copy;
+}
+
+const SOURCE_ENTRY = new URL('./scoring-worker.ts', import.meta.url);
+
+/** From source, the worker module under tsx; in the bundle (no source beside it), the bundle itself. */
+function defaultEntry(): URL {
+  return existsSync(fileURLToPath(SOURCE_ENTRY)) ? SOURCE_ENTRY : new URL(import.meta.url);
+}
+
+function startWorker(entry: URL, workerData: ScoringWorkerData): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
+  // Node 20 does not apply `--import tsx` to a worker's entry, so the thread registers tsx's ESM
+  // hooks itself (tsx/esm/api, found by path: `import.meta.resolve` is unavailable when this
+  // module runs as CommonJS under a test runner, and the CommonJS build of that API cannot
+  // register) before importing the module.
+  const api = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const boot = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
