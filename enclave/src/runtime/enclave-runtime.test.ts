@@ -15,6 +15,8 @@ import { createChannelServer } from '../channel/server.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
 import { createEnclaveRuntime, type ContributionScorer } from './enclave-runtime.ts';
+import { ScoringWorkerCrashedError } from './scoring-pool.ts';
+import { AudioUnknownFormatError } from '../audio/errors.ts';
 import { JobPolicyUnknownError } from '../jobs/job-errors.ts';
 import type { PolicySource } from '../jobs/policy-source.ts';
 import { AUDIT_KINDS, auditDomain } from '@audata/verifier/audit';
@@ -174,6 +176,32 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     expect(await fail(runtime.handlers['contribution.chunk']({ session: first.body.session }, a.ciphertext))).to.equal('ENCLAVE_SESSION_UNKNOWN');
     await runtime.handlers['contribution.chunk']({ session: retry.body.session }, a.ciphertext);
     expect((await runtime.handlers['contribution.finish']({ session: retry.body.session }, new Uint8Array(0))).body.audioBytes).to.equal(100);
+  });
+
+  it('frees the manifest of a file whose scoring failed as retryable (a crashed scoring thread), not of a refused one', async () => {
+    let crashes = 1;
+    const scorer: ContributionScorer = {
+      async score(opened) {
+        if (opened.audio.length === 100 && crashes-- > 0) throw new ScoringWorkerCrashedError(1);
+        if (opened.audio.length === 200) throw new AudioUnknownFormatError('00');
+        return lengthScorer.score(opened);
+      },
+    };
+    const nsm = createSimulatedNsm({ ca, pcrs: { 0: buildA, 1: sha384('runtime'), 2: sha384('lock') }, moduleId: 'i-dev0000000000000000-enc0000000000000000' });
+    const runtime = createEnclaveRuntime({ nsm, kms, kmsKeyId: keyId, chainId, registry, pipelineVersion, scorer });
+    const { body } = await runtime.handlers.boot({}, new Uint8Array(0));
+    const json = (h: EnvelopeHeader) => ({ ...h, manifest: { ...h.manifest, createdAt: h.manifest.createdAt.toString() } });
+    const send = async (c: { header: EnvelopeHeader; ciphertext: Uint8Array }) => {
+      const { body: begun } = await runtime.handlers['contribution.begin']({ header: json(c.header) }, new Uint8Array(0));
+      await runtime.handlers['contribution.chunk']({ session: begun.session }, c.ciphertext);
+      return runtime.handlers['contribution.finish']({ session: begun.session }, new Uint8Array(0));
+    };
+    const crashing = await contribute(hexToBytes(body.datasetKey), new Uint8Array(100));
+    expect(await fail(send(crashing))).to.equal('ENCLAVE_SCORING_WORKER_CRASHED');
+    expect((await send(crashing)).body.proof?.quality).to.equal(100);
+    const refused = await contribute(hexToBytes(body.datasetKey), new Uint8Array(200));
+    expect(await fail(send(refused))).to.equal('AUDIO_UNKNOWN_FORMAT');
+    expect(await fail(send(refused))).to.equal('ENVELOPE_REPLAYED');
   });
 
   it('relays job requests to the engine, and refuses them when jobs are not configured', async () => {

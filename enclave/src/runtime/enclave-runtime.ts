@@ -10,7 +10,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
-import { BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type ChannelResponses, type StateBundle, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
+import { AudataError, BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type ChannelResponses, type StateBundle, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
 import { AUDIT_KINDS, type AuditEntry, type SignedAuditHead } from '@audata/verifier/audit';
 import { AuditLog, type AuditLogOptions } from '../audit/log.ts';
 import type { ChannelHandlers } from '../channel/server.ts';
@@ -529,7 +529,11 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
           const state = emitState();
           return { body: { ...reply, state: state.ref }, binary: state.bytes };
         }
-        const { features: mel, durationSec, ...scored } = await params.scorer.score(opened);
+        const { features: mel, durationSec, ...scored } = await params.scorer.score(opened).catch((error: unknown) => {
+          // A retryable failure (a scoring thread crashed) judged and recorded nothing: the manifest may come again.
+          if (error instanceof AudataError && error.details.retryable === true) ledger.delete(opened.manifestHash);
+          throw error;
+        });
         const proof: ContributionProof = {
           fileId: opened.manifest.ciphertextSha256,
           contributor: opened.contributor,
