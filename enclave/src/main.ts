@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createDevCa, exportDevCa, importDevCa, type DevCaMaterial } from '@audata/verifier/dev';
 import { createChannelServer } from './channel/server.ts';
@@ -12,7 +13,8 @@ import type { Nsm } from './nsm/nsm.ts';
 import { createSimulatedNsm } from './nsm/simulated-nsm.ts';
 import { readEnclaveConfig, type EnclaveConfig } from './runtime/config.ts';
 import { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
-import { createPipelineScorer, SCORING_PIPELINE_VERSION } from './runtime/pipeline-scorer.ts';
+import { createPipelineScorer, createPooledScorer, SCORING_PIPELINE_VERSION } from './runtime/pipeline-scorer.ts';
+import { ScoringPool } from './runtime/scoring-pool.ts';
 import { FingerprintIndexSlot } from './state/fingerprint-slot.ts';
 import { defaultSileroModelPath, SileroVad } from './audio/vad.ts';
 import { auditDomain } from '@audata/verifier/audit';
@@ -62,13 +64,15 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const config = readEnclaveConfig(env, dirname(fileURLToPath(import.meta.url)));
   const nsm = config.nsm === 'nitro' ? createNitroNsm({ helperPath: config.nsmHelperPath }) : simulatedNsm(config);
   const kms = new KMSClient({ region: config.kmsRegion, ...(config.kmsEndpoint === undefined ? {} : { endpoint: config.kmsEndpoint }) });
-  // The model's hash is pinned by the pipeline; a different file refuses to load.
-  const vad = await SileroVad.load({ modelPath: env.AUDATA_VAD_MODEL ?? defaultSileroModelPath(), intraOpNumThreads: 1 });
+  // The model's hash is pinned by the pipeline; a different file refuses to load (in every scoring thread).
+  const vadModelPath = env.AUDATA_VAD_MODEL ?? defaultSileroModelPath();
   // The index is restored from the sealed state the host hands in at boot.
   const fingerprints = new FingerprintIndexSlot();
   // The latest anchored state, read from the chain at boot: an older state from the host is refused.
   const anchors = anchorSourceFromEnv(env);
-  const scorer = createPipelineScorer({ vad, index: fingerprints });
+  const scorer = config.scoringThreads === 1
+    ? createPipelineScorer({ vad: await SileroVad.load({ modelPath: vadModelPath, intraOpNumThreads: 1 }), index: fingerprints })
+    : createPooledScorer({ pool: await ScoringPool.start({ threads: config.scoringThreads, vadModelPath, onWarning: (message) => console.warn(`enclave: warning: ${message}`) }), index: fingerprints });
   const runtime = createEnclaveRuntime({
     nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
     onWarning: (message) => console.warn(`enclave: warning: ${message}`),
@@ -84,8 +88,9 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   console.log(`enclave: ${config.nsm} NSM, signer ${runtime.signer}, channel on ${'path' in config.listen ? config.listen.path : `${config.listen.host}:${config.listen.port}`}`);
 }
 
-// A job model's child process serves models only (ort-process.ts did that on import).
-if (process.env.AUDATA_ORT_PROCESS !== '1') {
+// A job model's child process serves models only (ort-process.ts did that on import), and a
+// scoring thread (this bundle started as a worker) only scores (scoring-worker.ts).
+if (process.env.AUDATA_ORT_PROCESS !== '1' && isMainThread) {
   await main().catch((error: unknown) => {
     const e = error as { code?: string; message?: string };
     console.error(`${e.code ?? 'INTERNAL'}: ${e.message ?? String(error)}`);
