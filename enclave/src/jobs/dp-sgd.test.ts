@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addGaussianNoise, clippedSum, dpSgdStep, poissonSample } from './dp-sgd.ts';
+import { addGaussianNoise, clippedSum, dpSgdStep, poissonSample, secureGaussian } from './dp-sgd.ts';
 import { chacha20Random, RandomStream } from './random.ts';
 import { JobParameterError } from './errors.ts';
 import { ksCritical, ksDistance, meanAndStd, normalCdf } from './stats.test-helpers.ts';
@@ -66,6 +66,21 @@ describe('jobs/dp-sgd', () => {
     expect(ksDistance(residual, (x) => normalCdf(x, target / 1.25))).to.be.above(ksCritical(dim));
     const unclipped = clippedSum(g, dim, 1e9);
     expect(ksDistance(Array.from(released, (v, k) => v - unclipped[k]!), (x) => normalCdf(x, target))).to.be.above(ksCritical(dim));
+  });
+
+  it('draws each noise value as half the sum of four normal draws (floating-point attack resistance), still N(0, 1)', () => {
+    const seed = new Uint8Array(32).fill(11);
+    const plain = new RandomStream(chacha20Random(seed));
+    const secure = new RandomStream(chacha20Random(seed));
+    for (let i = 0; i < 100; i++) {
+      const expected = (plain.gaussian() + plain.gaussian() + plain.gaussian() + plain.gaussian()) / 2;
+      expect(secureGaussian(secure)).to.equal(expected);
+    }
+    const z = Array.from({ length: 20_000 }, () => secureGaussian(secure));
+    const { mean, std } = meanAndStd(z);
+    expect(Math.abs(mean)).to.be.below(4 / Math.sqrt(z.length));
+    expect(std).to.be.closeTo(1, 0.03);
+    expect(ksDistance(z, (x) => normalCdf(x))).to.be.below(ksCritical(z.length));
   });
 
   it('is reproducible for a seed and differs across seeds', () => {
