@@ -10,6 +10,16 @@ import { auditAnchorAbi, enclaveRegistryAbi } from '../../../contracts/src/gener
 import { bytes32, startAudata, testKey, type AudataFixture } from '../../../contracts/src/testing/fixture.ts';
 import { AuditLog } from '../../../enclave/src/audit/log.ts';
 import { main } from './main.ts';
+import { createApp } from '../../../host/src/app.ts';
+import { FsBlobStore } from '../../../host/src/blobs/fs-store.ts';
+import { AuditLogStore } from '../../../host/src/db/audit-log.ts';
+import { ContributionStore } from '../../../host/src/db/contributions.ts';
+import { openDatabase } from '../../../host/src/db/open-database.ts';
+import { listen, type Listening } from '../../../host/src/listen.ts';
+import { createLogger } from '../../../host/src/log.ts';
+import { createHostMetrics } from '../../../host/src/metrics.ts';
+import { ScoringQueue } from '../../../host/src/queue/scoring-queue.ts';
+import { HostApi } from '../sdk/host-api.ts';
 
 function capture() {
   const io = { out: '', err: '', stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
@@ -72,6 +82,62 @@ describe('audata audit verify', () => {
     expect((await run('verify', notJson, '--signer', enclave.address, '--chain-id', '31337')).err).to.match(/^CLIENT_JOB_INPUT_INVALID/);
     expect((await run('verify', logPath, '--chain-id', '31337')).code).to.equal(2);
     expect((await run('verify', logPath, '--signer', enclave.address)).code).to.equal(2);
+  });
+
+  describe('--host (the log a real host app keeps and serves, GET /v1/audit)', () => {
+    let db: ReturnType<typeof openDatabase>;
+    let running: Listening;
+    before(async () => {
+      db = openDatabase(join(dir, 'host.sqlite'));
+      new AuditLogStore(db).insert(exported.entries, exported.heads);
+      const queue = new ScoringQueue(db, { leaseMs: 1000, maxAttempts: 1 });
+      const app = createApp({
+        enclave: { attest: async () => ({ document: new Uint8Array() }) },
+        audit: new AuditLogStore(db),
+        blobs: new FsBlobStore(join(dir, 'blobs')),
+        contributions: new ContributionStore(db, queue),
+        queue,
+        metrics: createHostMetrics(() => ({})),
+        logger: createLogger({ sink: () => {} }),
+        maxUploadBytes: 1,
+      });
+      running = await listen(app, { port: 0, bind: '127.0.0.1' });
+    });
+    after(async () => {
+      await running.close();
+      db.close();
+    });
+
+    it('fetches every page from the host and replays it as it replays a file', async () => {
+      const result = await run('verify', '--host', running.url, '--signer', enclave.address, '--chain-id', '31337', '--json');
+      expect(result.code, result.err).to.equal(0);
+      expect(JSON.parse(result.out)).to.deep.include({ entries: 5, signedThrough: 3 });
+      // Pages of two: the same log, heads included, in order.
+      expect(await new HostApi(running.url).auditLog(2)).to.deep.equal(exported);
+    });
+
+    it('refuses what the host altered, a log with a hole (CLIENT_AUDIT_LOG_INCOMPLETE), and a bad command line with exit 2', async () => {
+      const original = db.prepare('SELECT payload_digest FROM audit_entries WHERE seq = 1').pluck().get() as string;
+      db.prepare('UPDATE audit_entries SET payload_digest = ? WHERE seq = 1').run(`0x${'00'.repeat(32)}`);
+      try {
+        expect((await run('verify', '--host', running.url, '--signer', enclave.address, '--chain-id', '31337')).err).to.match(/^AUDIT_(BROKEN_LINK|ANCHOR_MISMATCH)/);
+      } finally {
+        db.prepare('UPDATE audit_entries SET payload_digest = ? WHERE seq = 1').run(original);
+      }
+      db.prepare('INSERT INTO audit_entries (seq, prev_hash, kind, payload_digest, time) VALUES (7, ?, ?, ?, 2000)').run(`0x${'11'.repeat(32)}`, 'proof', `0x${'22'.repeat(32)}`);
+      try {
+        const holed = await run('verify', '--host', running.url, '--signer', enclave.address, '--chain-id', '31337');
+        expect(holed.code).to.equal(1);
+        expect(holed.err).to.match(/^CLIENT_AUDIT_LOG_INCOMPLETE: .*entries 5 to 6/);
+      } finally {
+        db.prepare('DELETE FROM audit_entries WHERE seq = 7').run();
+      }
+      expect((await run('verify', logPath, '--host', running.url, '--signer', enclave.address, '--chain-id', '31337')).code).to.equal(2);
+      expect((await run('verify', '--host', 'ftp://example', '--signer', enclave.address, '--chain-id', '31337')).code).to.equal(2);
+      const down = await run('verify', '--host', 'http://127.0.0.1:1', '--signer', enclave.address, '--chain-id', '31337');
+      expect(down.code).to.equal(1);
+      expect(down.err).to.match(/^CLIENT_HOST_REQUEST_FAILED: Fetching the audit log failed: HTTP 0 NETWORK/);
+    });
   });
 });
 

@@ -1,15 +1,17 @@
-// `audata audit verify LOG_FILE`: replays the enclave's hash-chained audit log and checks its
-// links, order, signed heads against the enclave signers, and the anchors: from a file offline,
-// or read from AuditAnchor's events on chain (each by a registered enclave signer).
+// `audata audit verify LOG_FILE | --host URL`: replays the enclave's hash-chained audit log (from
+// a file, or every page of the host's GET /v1/audit) and checks its links, order, signed heads
+// against the enclave signers, and the anchors: from a file offline, or read from AuditAnchor's
+// events on chain (each by a registered enclave signer). The host is not trusted for the log.
 import { readFileSync } from 'node:fs';
 import { isAddress, isHex, type Address, type Hex } from 'viem';
 import { CliUsageError, EXIT_OK, parseCli, runCliCommand, type CliCommand } from '@audata/wire';
 import { auditAnchorsOf, auditDomain, readStateAnchors, registeredSigners, verifyAuditLog, type AuditAnchor, type AuditLogExport } from '@audata/verifier/audit';
 import { JobInputError } from '../jobs/errors.ts';
 import { publicClientFor } from '../sdk/chain.ts';
+import { HostApi } from '../sdk/host-api.ts';
 
 const USAGE =
-  'audata audit verify LOG_FILE --signer ADDR [--signer ADDR ...] --chain-id N [--anchors FILE] [--rpc URL --audit-anchor ADDR --dataset-key HEX [--enclave-registry ADDR] [--from-block N]] [--json]';
+  'audata audit verify (LOG_FILE | --host URL) --signer ADDR [--signer ADDR ...] --chain-id N [--anchors FILE] [--rpc URL --audit-anchor ADDR --dataset-key HEX [--enclave-registry ADDR] [--from-block N]] [--json]';
 /** An audit log is a few hundred bytes per entry; a file far past this is not one to replay. */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
@@ -46,24 +48,25 @@ export const audit: CliCommand = (argv, io) =>
     const { values, positionals } = parseCli(
       argv,
       {
-        signer: { type: 'string', multiple: true }, 'chain-id': { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        signer: { type: 'string', multiple: true }, 'chain-id': { type: 'string' }, host: { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         rpc: { type: 'string' }, 'audit-anchor': { type: 'string' }, 'dataset-key': { type: 'string' }, 'enclave-registry': { type: 'string' }, 'from-block': { type: 'string' },
       },
       USAGE,
     );
     if (values.help === true) {
       io.stdout(
-        `Usage: ${USAGE}\n\nReplays an exported audit log ({ entries, heads }): entry form, order, hash links, time order,\nsigned heads (EIP-712, domain "Audata AuditLog" on --chain-id) by one of the --signer addresses,\nand each (seq, head) anchor from --anchors. With --audit-anchor, also every anchor of --dataset-key\nfrom AuditAnchor's StateAnchored events over --rpc: its head must be the replayed log's at its\nentry count, and its signer one of the --signer addresses or, with --enclave-registry, any signer\nthe EnclaveRegistry registered. Exit 0 only when every check passes.\n`,
+        `Usage: ${USAGE}\n\nReplays an exported audit log ({ entries, heads }) from LOG_FILE, or the one the host at --host keeps\n(GET /v1/audit, every page): entry form, order, hash links, time order,\nsigned heads (EIP-712, domain "Audata AuditLog" on --chain-id) by one of the --signer addresses,\nand each (seq, head) anchor from --anchors. With --audit-anchor, also every anchor of --dataset-key\nfrom AuditAnchor's StateAnchored events over --rpc: its head must be the replayed log's at its\nentry count, and its signer one of the --signer addresses or, with --enclave-registry, any signer\nthe EnclaveRegistry registered. Exit 0 only when every check passes.\n`,
       );
       return EXIT_OK;
     }
-    if (positionals[0] !== 'verify' || positionals.length !== 2) throw new CliUsageError('Expected: verify LOG_FILE.', USAGE);
+    const fromHost = values.host;
+    if (positionals[0] !== 'verify' || positionals.length !== (fromHost === undefined ? 2 : 1)) throw new CliUsageError('Expected: verify LOG_FILE, or verify --host URL.', USAGE);
+    if (fromHost !== undefined && !/^https?:\/\/[^\s]+$/.test(fromHost)) throw new CliUsageError('--host must be an http(s) URL.', USAGE);
     const signers = values.signer ?? [];
     if (signers.length === 0 || !signers.every((s) => isAddress(s))) throw new CliUsageError('Pass at least one --signer, each a 20-byte hex address.', USAGE);
     const chainId = Number(values['chain-id']);
     if (values['chain-id'] === undefined || !Number.isSafeInteger(chainId) || chainId < 1) throw new CliUsageError('--chain-id must be a positive integer.', USAGE);
-    const path = positionals[1]!;
-    const log = readJson(path, 'The audit log') as AuditLogExport;
+    const log = fromHost === undefined ? (readJson(positionals[1]!, 'The audit log') as AuditLogExport) : await new HostApi(fromHost.replace(/\/+$/, '')).auditLog();
     const anchors: AuditAnchor[] = values.anchors === undefined ? [] : anchorsOf(readJson(values.anchors, 'The anchors file'), values.anchors);
     let anchorSigners: Address[] = signers as Address[];
     let onChain = 0;

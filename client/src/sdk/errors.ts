@@ -118,3 +118,14 @@ export class RevokeRefusedError extends ClientError {
     });
   }
 }
+
+/** The host's copy of the audit log has a hole: entries from `from` up to `to` are not stored there. */
+export class AuditLogIncompleteError extends ClientError {
+  override name = 'AuditLogIncompleteError' as const;
+  constructor(from: number, to: number) {
+    super('CLIENT_AUDIT_LOG_INCOMPLETE', `The host's audit log lacks entries ${from} to ${to - 1}; later ones are stored.`, {
+      details: { from, to },
+      hint: 'The host has not stored a state reply yet (retry shortly), or lost it; without those entries the log cannot be replayed.',
+    });
+  }
+}

@@ -4,7 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { bytesToHex, type Hex } from 'viem';
 import type { EnvelopeHeader } from '@audata/wire';
-import { HostRequestError, ProofNotReadyError } from './errors.ts';
+import type { AuditLogExport } from '@audata/verifier/audit';
+import { AuditLogIncompleteError, HostRequestError, ProofNotReadyError } from './errors.ts';
 
 export interface ContributionStatus {
   fileId: Hex;
@@ -117,5 +118,33 @@ export class HostApi {
       if (Date.now() > deadline) throw new ProofNotReadyError(fileId, status.status, status.errorCode);
       if (!changed && (seconds === 0 || Date.now() - asked < seconds * 1000)) await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
     }
+  }
+
+  /**
+   * The enclave's whole audit log as the host keeps it (GET /v1/audit, every page from seq 0), to
+   * replay with verifyAuditLog; the host is not trusted for it, the replay checks it. A page that
+   * stops at a gap is AuditLogIncompleteError.
+   */
+  async auditLog(pageSize = 5000): Promise<AuditLogExport> {
+    const entries: unknown[] = [];
+    const heads: unknown[] = [];
+    for (let from: number | null = 0; from !== null; ) {
+      const url = `${this.baseUrl}/v1/audit?from=${from}&limit=${pageSize}`;
+      const response = await this.fetchImpl(url).catch((error: unknown) => {
+        throw new HostRequestError('Fetching the audit log', 0, 'NETWORK', error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error));
+      });
+      if (!response.ok) throw await failure('Fetching the audit log', response);
+      const page = (await response.json()) as { entries?: unknown; heads?: unknown; next?: unknown; gap?: { from?: unknown; to?: unknown } };
+      if (!Array.isArray(page.entries) || !Array.isArray(page.heads) || (page.next !== null && page.next !== from + page.entries.length) || page.entries.length > pageSize) {
+        throw new HostRequestError('Fetching the audit log', response.status, 'NOT_AN_AUDIT_PAGE', `the page from ${from} is not { entries, heads, next } with next just after its entries`);
+      }
+      entries.push(...page.entries);
+      heads.push(...page.heads);
+      if (page.gap !== undefined) throw new AuditLogIncompleteError(Number(page.gap.from), Number(page.gap.to));
+      // A full page always names the next one, so the loop ends at most after the log's last page.
+      from = page.next === null ? null : page.entries.length === 0 ? null : (page.next as number);
+    }
+    // The replay checks each field; the shapes here are only what the host claimed.
+    return { entries, heads } as unknown as AuditLogExport;
   }
 }
