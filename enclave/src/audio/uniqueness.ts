@@ -46,6 +46,12 @@ export interface UniquenessResult {
 
 const MAGIC = [0x41, 0x55, 0x46, 0x50]; // "AUFP"
 const POS_BITS = 2 ** 22; // word positions per file: 23 h at 20 ms, far above the duration cap
+/**
+ * A JavaScript Map holds at most 2^24 keys, which one Map of distinct words reaches after some
+ * ten thousand 30 s files; the words are spread over this many Maps, so memory is the limit.
+ */
+const POSTING_SHARDS = 256;
+const shardOf = (word: number) => (word ^ (word >>> 8) ^ (word >>> 16) ^ (word >>> 24)) & (POSTING_SHARDS - 1);
 const MAX_ID_BYTES = 512;
 
 interface Entry {
@@ -56,7 +62,7 @@ interface Entry {
 export class FingerprintIndex {
   readonly #files: Entry[] = [];
   readonly #ids = new Map<string, number>();
-  readonly #postings = new Map<number, number[]>();
+  readonly #postings: Map<number, number[]>[] = Array.from({ length: POSTING_SHARDS }, () => new Map());
   readonly #thresholds: UniquenessThresholds;
 
   constructor(thresholds: Partial<UniquenessThresholds> = {}) {
@@ -83,7 +89,8 @@ export class FingerprintIndex {
     for (let i = 0; i < fp.words.length; i += 1) {
       if (fp.mask[i] === 0) continue;
       unmasked += 1;
-      const list = this.#postings.get(fp.words[i]!);
+      const word = fp.words[i]!;
+      const list = this.#postings[shardOf(word)]!.get(word);
       if (list === undefined || list.length > t.maxPostings) continue;
       for (const e of list) {
         const file = Math.floor(e / POS_BITS);
@@ -140,10 +147,11 @@ export class FingerprintIndex {
     for (let i = 0; i < fp.words.length; i += 1) {
       if (fp.mask[i] === 0) continue;
       const w = fp.words[i]!;
-      let list = this.#postings.get(w);
+      const shard = this.#postings[shardOf(w)]!;
+      let list = shard.get(w);
       if (list === undefined) {
         list = [];
-        this.#postings.set(w, list);
+        shard.set(w, list);
       }
       list.push(file * POS_BITS + i);
     }
