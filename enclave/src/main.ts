@@ -21,7 +21,6 @@ import { auditDomain } from '@audata/verifier/audit';
 import { createPublicClient, http } from 'viem';
 import { ChainPolicySource } from './jobs/policy-source.ts';
 import { anchorSourceFromEnv } from './audit/anchor-source.ts';
-import { auditFileHooksFromEnv } from './audit/log-file.ts';
 // Imported for its side effect in a job model's child process (AUDATA_ORT_PROCESS=1, see model-runner.ts).
 import './jobs/ort-process.ts';
 
@@ -76,7 +75,8 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const runtime = createEnclaveRuntime({
     nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
     onWarning: (message) => console.warn(`enclave: warning: ${message}`),
-    audit: { domain: auditDomain(config.chainId), signEvery: 16, ...auditFileHooksFromEnv(env) },
+    // The log leaves with the sealed states; the host keeps it and serves GET /v1/audit.
+    audit: { domain: auditDomain(config.chainId), signEvery: 16 },
     ...(anchors === undefined ? {} : { stateAnchor: (datasetKey: `0x${string}`) => anchors.latest(datasetKey) }),
     ...(config.jobs === undefined ? {} : { jobs: jobsParams(config.jobs, config.registry, config.chainId) }),
   });

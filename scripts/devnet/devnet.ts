@@ -130,10 +130,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       AUDATA_RPC_URL: rpcUrl,
       AUDATA_ACCESS_POLICY_REGISTRY: deployment.addresses.accessPolicyRegistry,
       AUDATA_JOB_ESCROW: deployment.addresses.jobEscrow,
-      // At boot the enclave reads its latest anchored state from AuditAnchor and refuses an older one;
-      // its audit log goes to a file here (no such file in a real enclave) for the auditor's replay.
+      // At boot the enclave reads its latest anchored state from AuditAnchor and refuses an older one.
       AUDATA_AUDIT_ANCHOR: deployment.addresses.auditAnchor,
-      AUDATA_AUDIT_LOG_FILE: join(dataDir, 'enclave-audit.jsonl'),
       // The dev KMS ignores credentials, but the SDK signs every request and needs some.
       AWS_ACCESS_KEY_ID: 'dev',
       AWS_SECRET_ACCESS_KEY: 'dev',

@@ -2,7 +2,6 @@
 // system, one sends a re-encoded copy of an earlier file and one a synthetic (espeak) clip, a
 // file is revoked, and every proof is audited as `audata proof` does. Each step says what it
 // checked; the scenario passes only if every check held.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWalletClient, http, type Hex } from 'viem';
 import type { HDAccount } from 'viem/accounts';
@@ -12,7 +11,6 @@ import { loadClientConfig, loadDevRoot } from '../../client/src/sdk/config.ts';
 import { attestEnclave, awaitRecord, readFileRecord, scoreBreakdown, sealFile, percent, type FileRecord } from '../../client/src/sdk/contribute.ts';
 import { HostApi } from '../../client/src/sdk/host-api.ts';
 import { main as audataCli } from '../../client/src/cli/main.ts';
-import { readAuditFile } from '../../enclave/src/audit/log-file.ts';
 import { registeredSigners } from '@audata/verifier/audit';
 import { runBuyer, type BuyerOutcome } from './buyer.ts';
 import { ROOT, type Devnet } from './devnet.ts';
@@ -150,36 +148,33 @@ const auditAnchorLatestAbi = [
 
 /**
  * The host anchors every state (devnet cadence); once the anchors reach the end of the log the
- * enclave wrote (a development file), the log is replayed: hash links, signed heads by a
- * registered enclave key, and every anchored head of this dataset at its entry count.
+ * host keeps (it arrives with the enclave's states, GET /v1/audit), the log is replayed as an
+ * auditor would, with `audata audit verify --host`: hash links, signed heads by a registered
+ * enclave key, and every anchored head of this dataset at its entry count.
  */
 async function auditAnchoredLog(devnet: Devnet, binding: { datasetKey: Hex; signer: Hex }, step: (name: string, ok: boolean, detail: string) => boolean): Promise<void> {
   const { datasetKey } = binding;
-  const path = join(devnet.dataDir, 'enclave-audit.jsonl');
+  const host = new HostApi(devnet.hostUrl);
   const contract = devnet.deployment.addresses.auditAnchor;
-  // Anchoring runs after each stored state; wait until the latest anchor stops moving. Entries
-  // after the last sealed state (the receipt job.finish logs: that reply carries no state) are
-  // in no state and so in no anchor: the hash chain and signed heads cover them, not the chain.
+  // Anchoring runs after each stored state; wait until the latest anchor stops moving. Every
+  // reply that logs an entry carries a state, so the anchors reach the last entry (the receipt).
   let anchored = -1n;
   let entries = 0;
   for (let stable = 0, tries = 0; stable < 5 && tries < 100; tries++, await new Promise((r) => setTimeout(r, 200))) {
-    entries = readAuditFile(path).entries.length;
+    entries = (await host.auditLog()).entries.length;
     const now = (await devnet.publicClient.readContract({ address: contract, abi: auditAnchorLatestAbi, functionName: 'latest', args: [datasetKey] })).auditEntries;
     stable = now === anchored ? stable + 1 : 0;
     anchored = now;
     if (anchored >= BigInt(entries)) break;
   }
   step('state anchored on chain', anchored > 0n, `latest anchor covers ${anchored} of ${entries} audit entries${anchored < BigInt(entries) ? ` (${BigInt(entries) - anchored} not anchored)` : ''}`);
-  const log = readAuditFile(path);
-  // The form `audata audit verify` reads: { entries, heads }.
-  const exported = join(devnet.dataDir, 'enclave-audit.json');
-  writeFileSync(exported, JSON.stringify(log));
+  const log = await host.auditLog();
   const signers = await registeredSigners(devnet.publicClient, devnet.deployment.addresses.enclaveRegistry, [binding.signer, ...log.heads.map((h) => h.signer)]);
   let out = '';
   let err = '';
   const code = await audataCli(
     [
-      'audit', 'verify', exported, ...signers.flatMap((s) => ['--signer', s]), '--chain-id', String(devnet.chain.id),
+      'audit', 'verify', '--host', devnet.hostUrl, ...signers.flatMap((s) => ['--signer', s]), '--chain-id', String(devnet.chain.id),
       '--rpc', devnet.rpcUrl, '--audit-anchor', contract, '--dataset-key', datasetKey, '--enclave-registry', devnet.deployment.addresses.enclaveRegistry, '--json',
     ],
     { stdout: (t) => void (out += t), stderr: (t) => void (err += t) },
@@ -190,5 +185,9 @@ async function auditAnchoredLog(devnet: Devnet, binding: { datasetKey: Hex; sign
   }
   const verdict = JSON.parse(out) as { entries: number; signedThrough: number; anchoredThrough: number; chainAnchors: number };
   const kinds = [...new Set(log.entries.map((e) => e.kind))].join(', ');
-  step('audit log replay', verdict.chainAnchors > 0 && verdict.anchoredThrough === Number(anchored) - 1, `${verdict.entries} entries (${kinds}), signed through seq ${verdict.signedThrough}, ${verdict.chainAnchors} anchors on chain, anchored through seq ${verdict.anchoredThrough}`);
+  step(
+    'audit log replay',
+    verdict.chainAnchors > 0 && verdict.anchoredThrough === Number(anchored) - 1 && verdict.anchoredThrough === verdict.entries - 1,
+    `${verdict.entries} entries (${kinds}) read from the host, signed through seq ${verdict.signedThrough}, ${verdict.chainAnchors} anchors on chain, anchored through seq ${verdict.anchoredThrough}`,
+  );
 }
