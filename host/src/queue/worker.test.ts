@@ -112,6 +112,20 @@ describe('processNext (scoring worker)', () => {
     expect(queue.get(file)).to.deep.include({ state: 'failed', lastErrorCode: 'ENCLAVE_RESULT_NOT_RECORDED' });
   });
 
+  it('retries a file whose enclave scoring thread crashed, then scores it', async () => {
+    const file = await upload();
+    let calls = 0;
+    const crashing = async (request: ScoreRequest) => {
+      calls += 1;
+      if (calls === 1) throw new AudataError('ENCLAVE_SCORING_WORKER_CRASHED', 'the scoring thread stopped', { details: { retryable: true } });
+      return honestScore(request);
+    };
+    expect(await processNext(worker('w', crashing))).to.deep.equal({ kind: 'retry', fileId: file });
+    expect(queue.get(file)!.lastErrorCode).to.equal('ENCLAVE_SCORING_WORKER_CRASHED');
+    expect((await processNext(worker('w', crashing))).kind).to.not.equal('failed');
+    expect(queue.get(file)!.state).to.not.equal('failed');
+  });
+
   it('refuses a proof about another file', async () => {
     const file = await upload();
     const wrong = async () => signedProof(`0x${'00'.repeat(32)}`);

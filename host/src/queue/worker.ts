@@ -42,10 +42,14 @@ function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Typed failures of the way to the enclave, not of the file: a restarted or busy enclave, or a
- * file another session is still opening (its re-issue finds no finished record yet).
+ * Typed failures of the way to the enclave, not of the file: a restarted or busy enclave, a
+ * file another session is still opening (its re-issue finds no finished record yet), or a
+ * scoring thread that died with the file in it (the enclave freed its manifest for the retry).
  */
-const RETRYABLE_CODES = new Set(['HOST_ENCLAVE_UNREACHABLE', 'CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'ENCLAVE_BUSY', 'ENCLAVE_NOT_BOOTED', 'ENCLAVE_CONTRIBUTION_NOT_FINISHED']);
+const RETRYABLE_CODES = new Set([
+  'HOST_ENCLAVE_UNREACHABLE', 'CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'ENCLAVE_BUSY', 'ENCLAVE_NOT_BOOTED', 'ENCLAVE_CONTRIBUTION_NOT_FINISHED',
+  'ENCLAVE_SCORING_WORKER_CRASHED', 'ENCLAVE_SCORING_UNAVAILABLE',
+]);
 
 export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
   const lease = deps.queue.lease(deps.workerId);
