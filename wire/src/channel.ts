@@ -21,7 +21,9 @@
 // Within a frame version, message types are added, never reshaped: every schema below is
 // strict (an unknown field is refused), so a changed shape would fail closed on an older peer,
 // and a type the peer lacks is answered CHANNEL_UNKNOWN_TYPE. contribution.reissue, state.segments
-// and state.ready were added this way; a change to an existing message's fields takes a new frame version.
+// and state.ready were added this way; a change to an existing message's fields takes a new frame
+// version. Exceptions, made while host and enclave ship together: job.submit's optional
+// featuresNeeded and state and job.finish's state (an older host fails closed on them).
 import type { Address, Hex } from 'viem';
 import { AudataError, type AudataErrorOptions, type ErrorDetails } from './errors.ts';
 import { parseEnvelopeHeader, type EnvelopeHeaderJson } from './envelope.ts';
