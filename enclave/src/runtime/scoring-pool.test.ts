@@ -147,9 +147,11 @@ describe('scoring pool', function () {
     expect(closed.code).to.equal('ENCLAVE_SCORING_UNAVAILABLE');
   });
 
-  it('refuses to start when a thread finds another model hash than the pinned one', async () => {
+  it('refuses to start when a thread finds another model hash than the pinned one, or dies before it is ready', async () => {
     const error = await failure(ScoringPool.start({ threads: 1, vadModelPath, expectedVadSha256: '00'.repeat(32) }));
     expect(error.code).to.equal('VAD_MODEL_HASH_MISMATCH');
+    const dead = await failure(ScoringPool.start({ threads: 1, vadModelPath, entry: new URL('./testing/no-such-worker.ts', import.meta.url) }));
+    expect(dead.code).to.equal('ENCLAVE_SCORING_UNAVAILABLE');
   });
 
   it('runs its threads from the measured bundle itself', async () => {

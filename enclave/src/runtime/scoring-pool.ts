@@ -95,14 +95,13 @@ export class ScoringPool {
       throw new TypeError(`ScoringPool: threads must be an integer from 1 to ${MAX_SCORING_THREADS}, got ${options.threads}`);
     }
     const pool = new ScoringPool(options);
-    const started = await Promise.allSettled(Array.from({ length: options.threads }, () => pool.#spawn()));
+    for (let i = 0; i < options.threads; i += 1) pool.#slots.push({ worker: undefined, dead: false, task: undefined });
+    const started = await Promise.allSettled(pool.#slots.map((slot) => pool.#spawn(slot)));
     const failed = started.find((s) => s.status === 'rejected');
-    for (const s of started) if (s.status === 'fulfilled') pool.#slots.push({ worker: s.value, dead: false, task: undefined });
     if (failed !== undefined) {
       await pool.close();
       throw failed.reason;
     }
-    for (const slot of pool.#slots) pool.#watch(slot);
     return pool;
   }
 
@@ -170,55 +169,52 @@ export class ScoringPool {
     }
   }
 
-  /** A thread that exits while the pool is open is replaced; the file it held fails as retryable. */
-  #watch(slot: Slot): void {
-    const worker = slot.worker!;
-    worker.once('exit', (code) => {
-      if (slot.worker !== worker || this.#closed) return;
-      slot.worker = undefined;
-      const task = slot.task;
-      slot.task = undefined;
-      this.#options.onWarning?.(`a scoring thread stopped (exit code ${code})${task === undefined ? '' : ' with a file in it'}; starting another`);
-      task?.reject(new ScoringWorkerCrashedError(code));
-      this.#spawn().then(
-        (replacement) => {
-          if (this.#closed) return void replacement.terminate();
-          slot.worker = replacement;
-          this.#watch(slot);
-          this.#dispatch();
-        },
-        (error: unknown) => {
-          this.#options.onWarning?.(`a scoring thread could not be started again (${error instanceof AudataError ? error.code : 'unknown error'})`);
-          slot.dead = true;
-          if (this.threads > 0) return;
-          for (const t of this.#queue.splice(0)) {
-            t.audio.fill(0);
-            t.reject(new ScoringUnavailableError('every thread failed to start again'));
-          }
-        },
-      );
-    });
-    // The exit that follows is what the pool acts on; the error itself may name file content.
-    worker.on('error', () => undefined);
-  }
-
-  /** Starts one thread and resolves once it has loaded and checked the model. */
-  #spawn(): Promise<Worker> {
+  /** Starts a thread for the slot and resolves once it has loaded and checked the model. */
+  #spawn(slot: Slot): Promise<void> {
     const data: ScoringWorkerData = {
       tag: SCORING_WORKER_TAG,
       vadModelPath: this.#options.vadModelPath,
       ...(this.#options.expectedVadSha256 === undefined ? {} : { expectedVadSha256: this.#options.expectedVadSha256 }),
     };
     const worker = startWorker(this.#options.entry ?? defaultEntry(), data);
+    // The exit that follows is what the pool acts on; the error itself may name file content.
+    worker.on('error', () => undefined);
     return new Promise((resolve, reject) => {
-      const onExit = (code: number) => reject(new ScoringUnavailableError(`a thread exited (code ${code}) before it loaded the model`));
-      worker.once('exit', onExit);
-      worker.once('message', (message: ScoringReady) => {
-        worker.off('exit', onExit);
-        if (message.ready) return resolve(worker);
-        void worker.terminate();
-        reject(errorFromWorker(message.error));
+      let ready = false;
+      worker.once('exit', (code) => {
+        if (!ready) reject(new ScoringUnavailableError(`a thread exited (code ${code}) before it loaded the model`));
+        else this.#lost(slot, worker, code);
       });
+      worker.once('message', (message: ScoringReady) => {
+        if (!message.ready) {
+          void worker.terminate();
+          return reject(errorFromWorker(message.error));
+        }
+        ready = true;
+        if (this.#closed) return void worker.terminate().then(() => resolve());
+        slot.worker = worker;
+        resolve();
+        this.#dispatch();
+      });
+    });
+  }
+
+  /** A thread that exits while the pool is open is replaced; the file it held fails as retryable. */
+  #lost(slot: Slot, worker: Worker, code: number): void {
+    if (slot.worker !== worker || this.#closed) return;
+    slot.worker = undefined;
+    const task = slot.task;
+    slot.task = undefined;
+    this.#options.onWarning?.(`a scoring thread stopped (exit code ${code})${task === undefined ? '' : ' with a file in it'}; starting another`);
+    task?.reject(new ScoringWorkerCrashedError(code));
+    this.#spawn(slot).catch((error: unknown) => {
+      this.#options.onWarning?.(`a scoring thread could not be started again (${error instanceof AudataError ? error.code : 'unknown error'})`);
+      slot.dead = true;
+      if (this.threads > 0) return;
+      for (const t of this.#queue.splice(0)) {
+        t.audio.fill(0);
+        t.reject(new ScoringUnavailableError('every thread failed to start again'));
+      }
     });
   }
 }
