@@ -3,6 +3,7 @@
 // alignment, and an atomic check-and-insert so two submissions of the same audio cannot both
 // pass. The enclave encrypts `serialize()`'s bytes before they leave it.
 import { alignedBitErrorRate, FINGERPRINT_VERSION, type Fingerprint } from './fingerprint.ts';
+import { PostingTable } from './posting-table.ts';
 import { FingerprintDuplicateIdError, FingerprintIndexCorruptError, FingerprintIndexVersionError } from './score-errors.ts';
 
 export interface UniquenessThresholds {
@@ -46,12 +47,6 @@ export interface UniquenessResult {
 
 const MAGIC = [0x41, 0x55, 0x46, 0x50]; // "AUFP"
 const POS_BITS = 2 ** 22; // word positions per file: 23 h at 20 ms, far above the duration cap
-/**
- * A JavaScript Map holds at most 2^24 keys, which one Map of distinct words reaches after some
- * ten thousand 30 s files; the words are spread over this many Maps, so memory is the limit.
- */
-const POSTING_SHARDS = 256;
-const shardOf = (word: number) => (word ^ (word >>> 8) ^ (word >>> 16) ^ (word >>> 24)) & (POSTING_SHARDS - 1);
 const MAX_ID_BYTES = 512;
 
 interface Entry {
@@ -62,7 +57,7 @@ interface Entry {
 export class FingerprintIndex {
   readonly #files: Entry[] = [];
   readonly #ids = new Map<string, number>();
-  readonly #postings: Map<number, number[]>[] = Array.from({ length: POSTING_SHARDS }, () => new Map());
+  readonly #postings = new PostingTable();
   readonly #thresholds: UniquenessThresholds;
 
   constructor(thresholds: Partial<UniquenessThresholds> = {}) {
@@ -89,15 +84,17 @@ export class FingerprintIndex {
     for (let i = 0; i < fp.words.length; i += 1) {
       if (fp.mask[i] === 0) continue;
       unmasked += 1;
-      const word = fp.words[i]!;
-      const list = this.#postings[shardOf(word)]!.get(word);
-      if (list === undefined || list.length > t.maxPostings) continue;
-      for (const e of list) {
-        const file = Math.floor(e / POS_BITS);
-        const offset = (e % POS_BITS) - i;
-        const key = file * 2 * POS_BITS + offset + POS_BITS;
-        votes.set(key, (votes.get(key) ?? 0) + 1);
-      }
+      // A word with more than maxPostings postings is too common to vote.
+      this.#postings.forEach(
+        fp.words[i]!,
+        (e) => {
+          const file = Math.floor(e / POS_BITS);
+          const offset = (e % POS_BITS) - i;
+          const key = file * 2 * POS_BITS + offset + POS_BITS;
+          votes.set(key, (votes.get(key) ?? 0) + 1);
+        },
+        t.maxPostings,
+      );
     }
     if (unmasked === 0) return [];
     const candidates = [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, t.maxCandidates);
@@ -146,14 +143,7 @@ export class FingerprintIndex {
     this.#ids.set(fileId, file);
     for (let i = 0; i < fp.words.length; i += 1) {
       if (fp.mask[i] === 0) continue;
-      const w = fp.words[i]!;
-      const shard = this.#postings[shardOf(w)]!;
-      let list = shard.get(w);
-      if (list === undefined) {
-        list = [];
-        shard.set(w, list);
-      }
-      list.push(file * POS_BITS + i);
+      this.#postings.add(fp.words[i]!, file * POS_BITS + i);
     }
   }
 
