@@ -5,8 +5,9 @@
 // a record of every finished file with its result, audit head, buyers' privacy ledgers) leaves
 // sealed with every reply that changes it (src/state/), and every reply that adds audit entries
 // carries a state, with those entries beside it for the host to keep and serve; a job reply that
-// spent budget carries its state before its result. From the records a restart rebuilds the job catalogue, and a host that
-// lost a finish reply gets the recorded result signed again (contribution.reissue).
+// spent budget carries its state before its result. From the records a restart rebuilds the job
+// catalogue, and a host that lost a finish reply gets the recorded result signed again
+// (contribution.reissue).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
