@@ -196,7 +196,9 @@ describe('job engine on anvil: governed policy, paid DP-SGD job, settled receipt
     expect(shares.some((s) => s.account === carol.address)).to.equal(false);
     expect((await source.revoked([carolFile])).has(carolFile)).to.equal(true);
     expect(shares.reduce((t, s) => t + s.amount, 0n)).to.equal(PRICE);
-    expect(receipt.filesUsed).to.be.within(50, 58);
+    // Files sampled at least once: with q = 0.5 over 8 steps a file is missed with probability
+    // 1/256, so usually all 59 are used; fewer than 50 would mean the count is wrong.
+    expect(receipt.filesUsed).to.be.within(50, files);
     await f.send(relay, { address: addresses.jobEscrow, abi: jobEscrowAbi, functionName: 'settle', args: [receipt, signature] });
     const tree = SharesMerkleTree.of(shares);
     for (const share of shares) {
