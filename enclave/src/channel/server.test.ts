@@ -157,3 +157,69 @@ describe('enclave channel', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('enclave channel lanes', () => {
+  let server: Server;
+  let port: number;
+  const handled: string[] = [];
+  before(async () => {
+    const slowly = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    server = createChannelServer({
+      handlers: {
+        ...handlers,
+        // A file's scoring: session "dead" takes a while.
+        'contribution.finish': async (body) => {
+          if (body.session === 'dead') await slowly(300);
+          handled.push(`finish ${body.session}`);
+          return { body: { manifestHash: b32, contributor: signer, fileId: b32, audioBytes: 0 } };
+        },
+        'contribution.chunk': async (body, binary) => {
+          // Earlier pieces take longer: only the lane keeps them in order.
+          await slowly(binary.length === 0 ? 0 : 40 - binary.length);
+          handled.push(`chunk ${body.session} ${binary.length}`);
+          return { body: { received: binary.length } };
+        },
+        'job.status': async (body) => {
+          await slowly(body.jobId === b32 ? 50 : 0);
+          handled.push(`status ${body.jobId.slice(0, 4)}`);
+          return { body: { jobId: body.jobId, kind: 'gradients', status: 'running', files: 1, steps: 0 } };
+        },
+      },
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => server.close());
+  beforeEach(() => void handled.splice(0));
+
+  it('answers other requests while one session\'s finish is still running, over one connection', async () => {
+    const client = await connectChannel({ port });
+    const slow = client.request('contribution.finish', { session: 'dead' });
+    const started = performance.now();
+    await client.request('contribution.finish', { session: 'fa57' });
+    await client.request('attestation', { nonce: '0x01' });
+    expect(performance.now() - started).to.be.below(250);
+    await slow;
+    expect(handled).to.deep.equal(['finish fa57', 'finish dead']);
+    client.close();
+  });
+
+  it('keeps one session\'s pipelined pieces and finish in the order sent, and one job\'s requests too', async () => {
+    const client = await connectChannel({ port });
+    const other = `0x${'22'.repeat(32)}` as const;
+    await Promise.all([
+      ...[30, 20, 10].map((n) => client.request('contribution.chunk', { session: 'a' }, new Uint8Array(n))),
+      client.request('contribution.finish', { session: 'a' }),
+      client.request('job.status', { jobId: b32 }),
+      client.request('job.status', { jobId: other }),
+      client.request('job.status', { jobId: b32 }),
+    ]);
+    const of = (prefix: string) => handled.filter((h) => h.startsWith(prefix));
+    expect(of('chunk a').concat(of('finish a'))).to.deep.equal(['chunk a 30', 'chunk a 20', 'chunk a 10', 'finish a']);
+    expect(handled.indexOf('finish a')).to.be.greaterThan(handled.indexOf('chunk a 10'));
+    // The other job did not wait behind the first one's slow requests.
+    expect(handled.indexOf('status 0x22')).to.be.lessThan(handled.lastIndexOf('status 0x11'));
+    client.close();
+  });
+});

@@ -17,8 +17,23 @@ import {
   type RequestType,
 } from '@audata/wire';
 
-/** Decoded frames waiting for their turn on one connection before it stops being read. */
+/** Requests in hand (running or waiting for their lane) on one connection before it stops being read. */
 const MAX_QUEUED_FRAMES = 4;
+
+/**
+ * Requests that must be handled in the order they came: a session's chunks and its finish, a
+ * job's requests, the boot-time state restore. Anything else has a lane of its own, so one
+ * connection can carry several files' scoring at once (the enclave scores on several threads)
+ * and an attestation or an anchor does not wait behind a file. Replies carry their request's
+ * id, so the host matches them whatever order they come in.
+ */
+function laneOf(json: Record<string, unknown>): string | undefined {
+  const type = json['type'];
+  if (type === 'contribution.chunk' || type === 'contribution.finish') return `session ${String(json['session'])}`;
+  if (typeof type === 'string' && type.startsWith('job.')) return typeof json['jobId'] === 'string' ? `job ${json['jobId'].toLowerCase()}` : 'job.submit';
+  if (type === 'boot' || type === 'state' || type === 'state.segments' || type === 'state.ready') return 'state';
+  return undefined;
+}
 
 export interface HandlerResult<T extends RequestType> {
   body: ChannelResponses[T];
@@ -43,8 +58,8 @@ export function createChannelServer(options: ChannelServerOptions): Server {
 
 function serveConnection(socket: Socket, options: ChannelServerOptions): void {
   const decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
-  // Requests on one connection are answered in order, so a chunked upload stays in sequence.
-  let queue: Promise<void> = Promise.resolve();
+  // The tail of each ordered lane; a lane is forgotten once its last request is done.
+  const lanes = new Map<string, Promise<void>>();
   let waiting = 0;
   const send = (kind: FrameKind, id: number, json: Record<string, unknown>, binary: Uint8Array = new Uint8Array(0)) => {
     if (!socket.destroyed) socket.write(encodeFrame({ kind, id, json, binary }));
@@ -70,10 +85,11 @@ function serveConnection(socket: Socket, options: ChannelServerOptions): void {
     }
     for (const decoded of frames) {
       // Backpressure: a peer that pipelines faster than the enclave answers stops being read,
-      // so queued frames (up to the frame limit each) cannot pile up in memory.
+      // so frames in hand (up to the frame limit each) cannot pile up in memory.
       waiting += 1;
       if (waiting >= MAX_QUEUED_FRAMES) socket.pause();
-      queue = queue.then(async () => {
+      const lane = decoded.ok ? laneOf(decoded.frame.json) : undefined;
+      const run = (lane === undefined ? Promise.resolve() : (lanes.get(lane) ?? Promise.resolve())).then(async () => {
         try {
           await handle(decoded);
         } finally {
@@ -81,6 +97,12 @@ function serveConnection(socket: Socket, options: ChannelServerOptions): void {
           if (waiting < MAX_QUEUED_FRAMES && socket.isPaused()) socket.resume();
         }
       });
+      if (lane !== undefined) {
+        lanes.set(lane, run);
+        void run.then(() => {
+          if (lanes.get(lane) === run) lanes.delete(lane);
+        });
+      }
     }
   });
   const handle = async (decoded: DecodedFrame) => {
