@@ -95,7 +95,8 @@ describe('ChannelEnclaveClient (in-process enclave runtime, simulated NSM, dev K
     await startEnclave();
     const keys = memoryKeys();
     const boots: BootInfo[] = [];
-    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: keys, pieceBytes: 4096, onBoot: async (b) => void boots.push(b) });
+    const enclaveTimes: number[] = [];
+    const client = new ChannelEnclaveClient({ address: { port }, sealedKeys: keys, pieceBytes: 4096, onBoot: async (b) => void boots.push(b), onEnclaveTime: (ms) => void enclaveTimes.push(ms) });
     const boot = await client.ready();
     expect(boot.genesis).to.equal(true);
     expect(keys.saved).to.have.length(1);
@@ -112,6 +113,8 @@ describe('ChannelEnclaveClient (in-process enclave runtime, simulated NSM, dev K
     expect(signed.proof.contributor).to.equal(request.contributor);
     const signer = await recoverTypedDataAddress({ domain: registryDomain(chainId, registry), types: proofTypes, primaryType: 'ContributionProof', message: signed.proof, signature: signed.signature });
     expect(signer).to.equal(boot.signer);
+    expect(enclaveTimes).to.have.length(1);
+    expect(enclaveTimes[0]).to.be.above(0);
     client.close();
   });
 

@@ -121,6 +121,8 @@ export interface ChannelEnclaveClientParams {
   featureBatchBytes?: number;
   /** Ciphertext bytes per contribution.chunk frame (default 1 MiB). */
   pieceBytes?: number;
+  /** Told how long each scored file was with the enclave (begin sent to finish answered), in ms. */
+  onEnclaveTime?: (ms: number) => void;
   timeoutMs?: number;
   /** Connection attempts per call and the pause between them (default 3, 200 ms). */
   connectAttempts?: number;
@@ -189,6 +191,7 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     });
     return this.#request(async (channel) => {
       let begun: ChannelResponses['contribution.begin'];
+      const started = performance.now();
       try {
         ({ body: begun } = await channel.request('contribution.begin', { header }));
       } catch (error) {
@@ -201,6 +204,7 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
         await channel.request('contribution.chunk', { session: begun.session }, piece);
       }
       const { body, binary } = await channel.request('contribution.finish', { session: begun.session });
+      this.#p.onEnclaveTime?.(performance.now() - started);
       const stateBytes = body.state?.bytes ?? 0;
       const entryBytes = body.features?.bytes ?? 0;
       if (stateBytes + entryBytes !== binary.length) throw new EnclaveReplyMismatchError('attachment', `${stateBytes + entryBytes} bytes (state and feature entry)`, String(binary.length));

@@ -136,6 +136,8 @@ export interface HostMetrics {
   uploadBytes: Counter;
   uploads: Counter;
   latency: Histogram;
+  /** A file's way through the host, by stage (see createHostMetrics). */
+  scoring: Histogram;
 }
 
 export function createHostMetrics(queueDepth: () => Record<string, number>): HostMetrics {
@@ -151,5 +153,10 @@ export function createHostMetrics(queueDepth: () => Record<string, number>): Hos
   registry.gauge('audata_host_queue_items', 'Scoring queue items by state.', () =>
     Object.entries(queueDepth()).map(([state, value]) => ({ labels: { state }, value })),
   );
-  return { registry, requests, uploadBytes, uploads, latency };
+  const scoring = registry.histogram(
+    'audata_host_scoring_seconds',
+    'A scored file by stage: queue (recorded to leased), path (leased to proof kept), enclave (the part of path with the enclave: begin sent to finish answered), chain (proof kept to on chain).',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+  );
+  return { registry, requests, uploadBytes, uploads, latency, scoring };
 }

@@ -8,6 +8,7 @@ import type { ContributionStore } from '../db/contributions.ts';
 import type { ChainWriter, EnclaveClient } from '../deps.ts';
 import { HostError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { HostMetrics } from '../metrics.ts';
 import { LeaseLostError, type ScoringQueue } from './scoring-queue.ts';
 import { submitProof } from './submit-proof.ts';
 
@@ -29,6 +30,10 @@ export interface WorkerDeps {
   chain?: ChainWriter;
   logger: Logger;
   workerId: string;
+  /** Where the queue and path stages are observed (audata_host_scoring_seconds). */
+  metrics?: Pick<HostMetrics, 'scoring'>;
+  /** Wall clock, ms, as the queue's (enqueue times come from it). */
+  now?: () => number;
 }
 
 export type StepOutcome = { kind: 'idle' } | { kind: 'scored' | 'submitted' | 'retry' | 'failed' | 'lost'; fileId: Hex };
@@ -52,9 +57,14 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
+  const leasedAt = performance.now();
   const lease = deps.queue.lease(deps.workerId);
   if (lease === undefined) return { kind: 'idle' };
   const { fileId } = lease;
+  if (lease.attempt === 1) {
+    const enqueuedAt = deps.queue.get(fileId)?.enqueuedAt;
+    if (enqueuedAt !== undefined) deps.metrics?.scoring.observe({ stage: 'queue' }, Math.max(0, (deps.now ?? Date.now)() - enqueuedAt) / 1000);
+  }
   const log = deps.logger.child({ fileId, workerId: deps.workerId, attempt: lease.attempt });
   let signed;
   try {
@@ -97,6 +107,7 @@ export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
     }
     throw error;
   }
+  deps.metrics?.scoring.observe({ stage: 'path' }, (performance.now() - leasedAt) / 1000);
   log.info('scoring.done', { valid: signed.proof.valid, score: signed.proof.score });
   if (deps.chain === undefined) return { kind: 'scored', fileId };
   try {

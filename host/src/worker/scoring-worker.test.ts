@@ -6,6 +6,7 @@ import { FsBlobStore } from '../blobs/fs-store.ts';
 import { ContributionStore } from '../db/contributions.ts';
 import type { ScoreRequest, SignedProof } from '../deps.ts';
 import { createLogger } from '../log.ts';
+import { createHostMetrics } from '../metrics.ts';
 import { ScoringQueue } from '../queue/scoring-queue.ts';
 import type { StepOutcome } from '../queue/worker.ts';
 import { MemoryRegistry, signedProof, signedUpload, tempDatabase } from '../test-fixtures.ts';
@@ -130,6 +131,22 @@ describe('ScoringWorker', function () {
     await until(() => chain.proofs.size === 1);
     await worker.stop();
     expect(queue.depthByState()).to.deep.include({ submitted: 1, scored: 0, failed: 0 });
+  });
+
+  it('observes each file\'s queue wait, its path through the host and its transaction', async () => {
+    const files = [await upload(), await upload()];
+    const metrics = createHostMetrics(() => queue.depthByState());
+    const chain = new SlowRegistry(30);
+    const worker = new ScoringWorker({ queue, contributions, blobs, enclave: enclave(50), chain, logger, workerId: 'w', idleMs: 10, metrics });
+    worker.start();
+    await until(() => chain.proofs.size === files.length);
+    await worker.stop();
+    const text = metrics.registry.render();
+    const sample = (name: string, stage: string) => Number(new RegExp(`^audata_host_scoring_seconds_${name}\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    for (const stage of ['queue', 'path', 'chain']) expect(sample('count', stage), stage).to.equal(files.length);
+    // The path holds the enclave's 50 ms per file; the chain its 30 ms transactions.
+    expect(sample('sum', 'path') / files.length).to.be.within(0.05, 1);
+    expect(sample('sum', 'chain') / files.length).to.be.at.least(0.03);
   });
 
   it('refuses a concurrency outside 1..64', () => {

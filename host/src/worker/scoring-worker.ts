@@ -149,7 +149,9 @@ export class ScoringWorker {
         if (this.#stopping) return;
         const log = this.#p.logger.child({ fileId });
         try {
+          const started = performance.now();
           const { txHash, sentNow } = await submitProof(this.#p.queue, chain, fileId);
+          if (sentNow) this.#p.metrics?.scoring.observe({ stage: 'chain' }, (performance.now() - started) / 1000);
           log.info('proof.submitted', { txHash, sentNow });
           this.#p.onStep?.({ kind: 'submitted', fileId });
         } catch (error) {

@@ -55,6 +55,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
   const enclave = new ChannelEnclaveClient({
     address: params.enclaveAddress,
     ...(params.pieceBytes === undefined ? {} : { pieceBytes: params.pieceBytes }),
+    onEnclaveTime: (ms) => host?.metrics.scoring.observe({ stage: 'enclave' }, ms / 1000),
     sealedKeys: {
       load: () => (host === undefined ? undefined : sealedKeyStore(host.enclaveState).load()),
       save: (sealed) => {
@@ -113,6 +114,7 @@ export async function startService(params: ServiceParams): Promise<Service> {
     chain,
     logger,
     workerId: params.workerId ?? `worker-${process.pid}`,
+    metrics: host.metrics,
     concurrency: params.config.scoringConcurrency,
     ready: () => enclave.ready(),
     ...(params.idleMs === undefined ? {} : { idleMs: params.idleMs }),
