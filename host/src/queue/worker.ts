@@ -61,9 +61,9 @@ export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
   const lease = deps.queue.lease(deps.workerId);
   if (lease === undefined) return { kind: 'idle' };
   const { fileId } = lease;
-  if (lease.attempt === 1) {
+  if (deps.metrics !== undefined && lease.attempt === 1) {
     const enqueuedAt = deps.queue.get(fileId)?.enqueuedAt;
-    if (enqueuedAt !== undefined) deps.metrics?.scoring.observe({ stage: 'queue' }, Math.max(0, (deps.now ?? Date.now)() - enqueuedAt) / 1000);
+    if (enqueuedAt !== undefined) deps.metrics.scoring.observe({ stage: 'queue' }, Math.max(0, (deps.now ?? Date.now)() - enqueuedAt) / 1000);
   }
   const log = deps.logger.child({ fileId, workerId: deps.workerId, attempt: lease.attempt });
   let signed;
