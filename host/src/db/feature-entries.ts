@@ -8,6 +8,7 @@ import type { Database } from 'better-sqlite3';
 import type { Hex } from 'viem';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { HostError } from '../errors.ts';
+import { withoutSync } from './open-database.ts';
 
 /** An entry of one hour of 128-band log-mel at 100 frames per second, plus its framing: the enclave's own cap. */
 export const MAX_FEATURE_ENTRY_BYTES = 360_000 * 128 * 4 + 1024;
@@ -40,12 +41,16 @@ export class FeatureEntryStore {
     if (entry.length === 0 || entry.length > MAX_FEATURE_ENTRY_BYTES) throw new FeatureEntryDamagedError(fileId, `${entry.length} bytes is outside 1..${MAX_FEATURE_ENTRY_BYTES}`);
     const sha256: Hex = `0x${createHash('sha256').update(entry).digest('hex')}`;
     await this.#blobs.put(sha256, Readable.from([Buffer.from(entry.buffer, entry.byteOffset, entry.length)]), { maxBytes: MAX_FEATURE_ENTRY_BYTES });
-    this.#db
-      .prepare(
-        `INSERT INTO feature_entries (file_id, entry_sha256, bytes, saved_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (file_id) DO UPDATE SET entry_sha256 = excluded.entry_sha256, bytes = excluded.bytes, saved_at = excluded.saved_at`,
-      )
-      .run(fileId.toLowerCase(), sha256, entry.length, this.#now());
+    // Not synced on its own: the state that names this entry is saved next with a synced
+    // commit, which makes this row durable too (the WAL keeps commit order).
+    withoutSync(this.#db, () =>
+      this.#db
+        .prepare(
+          `INSERT INTO feature_entries (file_id, entry_sha256, bytes, saved_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (file_id) DO UPDATE SET entry_sha256 = excluded.entry_sha256, bytes = excluded.bytes, saved_at = excluded.saved_at`,
+        )
+        .run(fileId.toLowerCase(), sha256, entry.length, this.#now()),
+    );
   }
 
   /** The entry, or undefined when none was kept; FeatureEntryDamagedError when its bytes changed. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { loadMigrations, type Migration } from './migrate.ts';
-import { openDatabase } from './open-database.ts';
+import { openDatabase, withoutSync } from './open-database.ts';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -32,6 +32,18 @@ describe('openDatabase', () => {
     expect(versions).to.deep.equal(loadMigrations().map((m) => ({ version: m.version, name: m.name, applied_at: 1234 })));
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     expect(tables).to.include.members(['contributions', 'scoring_queue', 'enclave_state', 'schema_version']);
+    db.close();
+  });
+
+  it('syncs every commit, except inside withoutSync, which restores that even when its write throws', () => {
+    const db = openDatabase(path);
+    const FULL = 2;
+    const NORMAL = 1;
+    expect(db.pragma('synchronous', { simple: true })).to.equal(FULL);
+    expect(withoutSync(db, () => db.pragma('synchronous', { simple: true }))).to.equal(NORMAL);
+    expect(db.pragma('synchronous', { simple: true })).to.equal(FULL);
+    expect(() => withoutSync(db, () => { throw new Error('write failed'); })).to.throw('write failed');
+    expect(db.pragma('synchronous', { simple: true })).to.equal(FULL);
     db.close();
   });
 

@@ -40,3 +40,17 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     throw error;
   }
 }
+
+/**
+ * Runs `write` (its own transaction) without syncing the WAL at its commit. For writes whose
+ * loss in a crash is harmless: a lease lost with the host only returns its item to the queue.
+ * Any later ordinary commit syncs the WAL and with it this one, so order is kept.
+ */
+export function withoutSync<T>(db: Database, write: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return write();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}

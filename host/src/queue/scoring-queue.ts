@@ -6,6 +6,7 @@ import type { Hex } from 'viem';
 import { HostError } from '../errors.ts';
 import type { SignedProof } from '../deps.ts';
 import { signedProofFromJson, signedProofToJson } from '../proof-json.ts';
+import { withoutSync } from '../db/open-database.ts';
 import { StatusChanges } from './status-changes.ts';
 
 export const queueStates = ['queued', 'leased', 'scored', 'submitted', 'failed'] as const;
@@ -141,7 +142,8 @@ export class ScoringQueue {
    * one IMMEDIATE transaction, so two workers (even in two processes) never get the same item.
    */
   lease(workerId: string): Lease | undefined {
-    const lease = this.#db
+    // Not synced on its own: a lease lost in a crash is an item queued again, as if it expired.
+    const lease = withoutSync(this.#db, () => this.#db
       .transaction((): Lease | undefined => {
         this.reclaimExpired();
         const fileId = this.#db
@@ -157,7 +159,7 @@ export class ScoringQueue {
         const attempt = this.#db.prepare('SELECT attempts FROM scoring_queue WHERE file_id = ?').pluck().get(fileId) as number;
         return { fileId, workerId, attempt, expiresAt };
       })
-      .immediate();
+      .immediate());
     if (lease !== undefined) this.changes.notify(lease.fileId);
     return lease;
   }
