@@ -50,6 +50,10 @@ export const statusByCode: Readonly<Record<string, number>> = {
   HOST_BLOB_NOT_FOUND: 404,
   HOST_BLOB_ABORTED: 400,
   HOST_CONTRIBUTION_CONFLICT: 409,
+  // The enclave's state or audit log disagrees with what the host stored: the reply's facts were
+  // not kept, and only an operator can say which side is wrong, so the caller is told, not hidden a 500.
+  HOST_ENCLAVE_STATE_CONFLICT: 503,
+  HOST_AUDIT_FORK: 503,
 };
 
 /** Shortens an untrusted value for an error message, so a hostile header cannot flood logs. */

@@ -6,6 +6,7 @@ import { createApp } from '../app.ts';
 import { FsBlobStore } from '../blobs/fs-store.ts';
 import { ContributionStore } from '../db/contributions.ts';
 import type { JobRelay } from '../deps.ts';
+import { AuditForkError } from '../db/audit-log.ts';
 import { EnclaveUnreachableError, JobFeaturesMissingError } from '../enclave-client.ts';
 import { listen, type Listening } from '../listen.ts';
 import { createLogger } from '../log.ts';
@@ -83,6 +84,11 @@ describe('host job routes (relay to the enclave)', () => {
       const lacking = await post();
       expect(lacking.status).to.equal(503);
       expect(await code(lacking)).to.equal('HOST_JOB_FEATURES_MISSING');
+      // The enclave's log or state disagrees with what the host kept: told, not hidden as a 500.
+      fail = new AuditForkError('entry', 7, `0x${'11'.repeat(32)}`, `0x${'22'.repeat(32)}`);
+      const forked = await post();
+      expect(forked.status).to.equal(503);
+      expect(await code(forked)).to.equal('HOST_AUDIT_FORK');
       fail = new EnclaveUnreachableError('connection refused');
       const down = await post();
       expect(down.status).to.equal(503);
