@@ -9,6 +9,7 @@ import { loadMigrations } from './db/migrate.ts';
 import { openDatabase } from './db/open-database.ts';
 import { SealedEnclaveStateStore } from './enclave-state.ts';
 import { tempDatabase } from './test-fixtures.ts';
+import { codeOf } from '@audata/wire/testing';
 
 const sha256 = (bytes: Uint8Array): Hex => `0x${createHash('sha256').update(bytes).digest('hex')}`;
 const EMPTY_AUDIT = { entries: 0, head: `0x${'00'.repeat(32)}` as Hex, lastTime: 0 };
@@ -28,15 +29,6 @@ async function enclave() {
     },
   };
 }
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
 
 const seqs = (bundles: Iterable<Uint8Array>) => [...bundles].map((b) => decodeStateBundle(b).segments.map((s) => Number(peekSegmentHeader(s).seq)));
 

@@ -1,14 +1,6 @@
 import { expect } from 'chai';
 import { AUDIT_ENTRY_BYTES, decodeStateBundle, encodeStateBundle, isStateBundle, MAX_BUNDLE_AUDIT_ENTRIES, MAX_BUNDLE_AUDIT_HEADS, MAX_STATE_ROOT_BYTES, MAX_STATE_SEGMENT_BYTES, peekRootHeader, peekSegmentHeader, type BundleAuditEntry, type BundleAuditHead } from './channel-state.ts';
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
+import { codeOf } from './testing.ts';
 
 describe('state bundles (channel)', () => {
   it('round-trips segments and a root, or segments alone', () => {

@@ -2,15 +2,7 @@ import { expect } from 'chai';
 import sodium from 'libsodium-wrappers';
 import { keccak256, toHex, type Hex } from 'viem';
 import { EMPTY_AUDIT, MAX_SEALED_STATE_BYTES, SEALED_STATE_HEADER_BYTES, StateSealer, checkAgainstAnchor, sealedStateCounter, type EnclaveState, type RecordedResult } from './sealed-state.ts';
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
+import { codeOf } from '@audata/wire/testing';
 
 /** The state key as sealed-state.ts derives it, so a test can read a payload back and re-seal it altered. */
 function derivedKey(datasetSecretKey: Uint8Array): Uint8Array {

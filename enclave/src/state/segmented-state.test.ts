@@ -6,15 +6,7 @@ import { FingerprintIndex } from '../audio/uniqueness.ts';
 import { encodeFingerprintEntry, FingerprintIndexSlot, joinFingerprintEntries, splitFingerprintIndex } from './fingerprint-slot.ts';
 import { EMPTY_AUDIT, type RecordedResult } from './sealed-state.ts';
 import { GENESIS_HEAD, migrationSegments, SegmentChainReader, SegmentedStateSealer, type SegmentContent } from './segmented-state.ts';
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
+import { codeOf } from '@audata/wire/testing';
 
 async function datasetKeys() {
   await sodium.ready;

@@ -16,6 +16,7 @@ import { ScoringQueue } from '../queue/scoring-queue.ts';
 import { tempDatabase } from '../test-fixtures.ts';
 import { ContributionStore } from './contributions.ts';
 import { AuditLogStore } from './audit-log.ts';
+import { codeOf } from '@audata/wire/testing';
 
 const key = privateKeyToAccount(keccak256(toHex('host audit store test enclave')));
 const domain = auditDomain(31337);
@@ -46,15 +47,6 @@ async function enclave() {
     },
   };
 }
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-};
 
 describe('host audit log store (kept with the sealed states)', () => {
   let env: Awaited<ReturnType<typeof tempDatabase>>;
