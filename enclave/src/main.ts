@@ -14,7 +14,7 @@ import { createSimulatedNsm } from './nsm/simulated-nsm.ts';
 import { readEnclaveConfig, type EnclaveConfig } from './runtime/config.ts';
 import { createEnclaveRuntime } from './runtime/enclave-runtime.ts';
 import { createPipelineScorer, createPooledScorer, SCORING_PIPELINE_VERSION } from './runtime/pipeline-scorer.ts';
-import { ScoringPool } from './runtime/scoring-pool.ts';
+import { DEFAULT_SCORING_TIME_LIMIT, ScoringPool } from './runtime/scoring-pool.ts';
 import { FingerprintIndexSlot } from './state/fingerprint-slot.ts';
 import { defaultSileroModelPath, SileroVad } from './audio/vad.ts';
 import { auditDomain } from '@audata/verifier/audit';
@@ -71,7 +71,7 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const anchors = anchorSourceFromEnv(env);
   const scorer = config.scoringThreads === 1
     ? createPipelineScorer({ vad: await SileroVad.load({ modelPath: vadModelPath, intraOpNumThreads: 1 }), index: fingerprints })
-    : createPooledScorer({ pool: await ScoringPool.start({ threads: config.scoringThreads, vadModelPath, onWarning: (message) => console.warn(`enclave: warning: ${message}`) }), index: fingerprints });
+    : createPooledScorer({ pool: await ScoringPool.start({ threads: config.scoringThreads, vadModelPath, timeLimit: { ...DEFAULT_SCORING_TIME_LIMIT, floorMs: config.scoringTimeoutMs }, onWarning: (message) => console.warn(`enclave: warning: ${message}`) }), index: fingerprints });
   const runtime = createEnclaveRuntime({
     nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
     onWarning: (message) => console.warn(`enclave: warning: ${message}`),

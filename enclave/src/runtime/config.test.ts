@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { availableParallelism } from 'node:os';
-import { MAX_SCORING_THREADS, readEnclaveConfig } from './config.ts';
+import { DEFAULT_SCORING_TIMEOUT_MS, MAX_SCORING_THREADS, readEnclaveConfig } from './config.ts';
 
 const base = { AUDATA_KMS_KEY_ID: 'arn:aws:kms:us-east-1:1:key/k', AUDATA_REGISTRY: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
 
@@ -41,6 +41,16 @@ describe('enclave configuration', () => {
     expect(readEnclaveConfig({ ...base, AUDATA_SCORING_THREADS: '8' }, '/app').scoringThreads).to.equal(8);
     for (const value of ['0', '9', '2.5', '-1', 'two', '', ' 2']) {
       expect(() => readEnclaveConfig({ ...base, AUDATA_SCORING_THREADS: value }, '/app'), value).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
+    }
+  });
+
+  it('gives a file at least 30 s on a scoring thread by default; AUDATA_SCORING_TIMEOUT_MS sets 1 s to 1 h', () => {
+    expect(DEFAULT_SCORING_TIMEOUT_MS).to.equal(30_000);
+    expect(readEnclaveConfig(base, '/app').scoringTimeoutMs).to.equal(30_000);
+    expect(readEnclaveConfig({ ...base, AUDATA_SCORING_TIMEOUT_MS: '1000' }, '/app').scoringTimeoutMs).to.equal(1000);
+    expect(readEnclaveConfig({ ...base, AUDATA_SCORING_TIMEOUT_MS: '3600000' }, '/app').scoringTimeoutMs).to.equal(3_600_000);
+    for (const value of ['999', '3600001', '0', '30s', '1e4', '-5000', '', ' 30000', '30000.5']) {
+      expect(() => readEnclaveConfig({ ...base, AUDATA_SCORING_TIMEOUT_MS: value }, '/app'), value).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
     }
   });
 });

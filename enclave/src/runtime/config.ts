@@ -28,10 +28,22 @@ export interface EnclaveConfig {
   jobs: { rpcUrl: string; accessPolicyRegistry: Address; jobEscrow: Address } | undefined;
   /** Scoring threads (src/runtime/scoring-pool.ts); 1 scores on the main thread. */
   scoringThreads: number;
+  /** The floor of a file's time limit on a scoring thread (scoringTimeLimitMs); unused with 1 thread. */
+  scoringTimeoutMs: number;
 }
 
 /** Above this, scoring threads mostly add memory (a Silero session and a V8 heap each), not speed. */
 export const MAX_SCORING_THREADS = 8;
+
+/**
+ * A file's time limit on a scoring thread is never below this: well above the second or so a
+ * short file takes on a cold or crowded thread, and under the host's 60 s channel timeout, so
+ * the host hears why a stuck file failed.
+ */
+export const DEFAULT_SCORING_TIMEOUT_MS = 30_000;
+/** Bounds of AUDATA_SCORING_TIMEOUT_MS: below 1 s ordinary files would fail; above 1 h a stuck thread is as good as lost. */
+export const MIN_SCORING_TIMEOUT_MS = 1000;
+export const MAX_SCORING_TIMEOUT_MS = 3_600_000;
 
 export function defaultScoringThreads(): number {
   return Math.min(availableParallelism(), MAX_SCORING_THREADS);
@@ -63,6 +75,11 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
   const threadsText = env.AUDATA_SCORING_THREADS;
   const scoringThreads = threadsText === undefined ? defaultScoringThreads() : /^\d{1,2}$/.test(threadsText) ? Number(threadsText) : NaN;
   if (!(scoringThreads >= 1 && scoringThreads <= MAX_SCORING_THREADS)) throw new ConfigError('AUDATA_SCORING_THREADS', `is ${JSON.stringify(threadsText)}, expected an integer from 1 to ${MAX_SCORING_THREADS}`);
+  const timeoutText = env.AUDATA_SCORING_TIMEOUT_MS;
+  const scoringTimeoutMs = timeoutText === undefined ? DEFAULT_SCORING_TIMEOUT_MS : /^\d{1,7}$/.test(timeoutText) ? Number(timeoutText) : NaN;
+  if (!(scoringTimeoutMs >= MIN_SCORING_TIMEOUT_MS && scoringTimeoutMs <= MAX_SCORING_TIMEOUT_MS)) {
+    throw new ConfigError('AUDATA_SCORING_TIMEOUT_MS', `is ${JSON.stringify(timeoutText)}, expected milliseconds from ${MIN_SCORING_TIMEOUT_MS} to ${MAX_SCORING_TIMEOUT_MS}`);
+  }
   return {
     listen,
     nsm,
@@ -76,5 +93,6 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
     registry,
     jobs,
     scoringThreads,
+    scoringTimeoutMs,
   };
 }

@@ -15,7 +15,7 @@ import { createChannelServer } from '../channel/server.ts';
 import { createDevKmsServer } from '../kms/dev-kms-server.ts';
 import { createSimulatedNsm } from '../nsm/simulated-nsm.ts';
 import { createEnclaveRuntime, type ContributionScorer } from './enclave-runtime.ts';
-import { ScoringWorkerCrashedError } from './scoring-pool.ts';
+import { ScoringTimeoutError, ScoringWorkerCrashedError } from './scoring-pool.ts';
 import { AudioUnknownFormatError } from '../audio/errors.ts';
 import { JobPolicyUnknownError } from '../jobs/job-errors.ts';
 import type { PolicySource } from '../jobs/policy-source.ts';
@@ -178,12 +178,13 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     expect((await runtime.handlers['contribution.finish']({ session: retry.body.session }, new Uint8Array(0))).body.audioBytes).to.equal(100);
   });
 
-  it('frees the manifest of a file whose scoring failed as retryable (a crashed scoring thread), not of a refused one', async () => {
+  it('frees the manifest of a file whose scoring failed as retryable (a crashed scoring thread), not of a refused or timed-out one', async () => {
     let crashes = 1;
     const scorer: ContributionScorer = {
       async score(opened) {
         if (opened.audio.length === 100 && crashes-- > 0) throw new ScoringWorkerCrashedError(1);
         if (opened.audio.length === 200) throw new AudioUnknownFormatError('00');
+        if (opened.audio.length === 300) throw new ScoringTimeoutError(30_000, 300, 10);
         return lengthScorer.score(opened);
       },
     };
@@ -202,6 +203,10 @@ describe('enclave runtime (channel + simulated NSM + dev KMS)', () => {
     const refused = await contribute(hexToBytes(body.datasetKey), new Uint8Array(200));
     expect(await fail(send(refused))).to.equal('AUDIO_UNKNOWN_FORMAT');
     expect(await fail(send(refused))).to.equal('ENVELOPE_REPLAYED');
+    // The same file would hold a thread as long again: no retry gets it scored.
+    const stuck = await contribute(hexToBytes(body.datasetKey), new Uint8Array(300));
+    expect(await fail(send(stuck))).to.equal('ENCLAVE_SCORING_TIMEOUT');
+    expect(await fail(send(stuck))).to.equal('ENVELOPE_REPLAYED');
   });
 
   it('relays job requests to the engine, and refuses them when jobs are not configured', async () => {

@@ -13,7 +13,7 @@ import { defaultSileroModelPath, SileroVad } from '../audio/vad.ts';
 import type { OpenedContribution } from '../envelope/open.ts';
 import type { ContributionScorer, ScoredContribution } from './enclave-runtime.ts';
 import { createPipelineScorer, createPooledScorer } from './pipeline-scorer.ts';
-import { ScoringPool } from './scoring-pool.ts';
+import { DEFAULT_SCORING_TIME_LIMIT, ScoringPool, scoringTimeLimitMs } from './scoring-pool.ts';
 
 const speech = new URL('../../test-vectors/speech/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, speech)));
@@ -145,6 +145,69 @@ describe('scoring pool', function () {
     }
     const closed = await failure(crashing.analyse(read('ast-vm-sorry.wav')));
     expect(closed.code).to.equal('ENCLAVE_SCORING_UNAVAILABLE');
+  });
+
+  it('stops a thread that holds a file past its limit: the file fails for good, the next is scored by the thread started in its place', async function () {
+    // Limits of 1.8 s before decoding (3600 s x 0.5 ms) and 1 s after: ten times what these files take.
+    const timeLimit = { floorMs: 1000, msPerAudioSecond: 0.5 };
+    const warnings: string[] = [];
+    const hanging = await ScoringPool.start({ threads: 2, vadModelPath, timeLimit, entry: new URL('./testing/hanging-scoring-worker.ts', import.meta.url), onWarning: (m) => warnings.push(m) });
+    try {
+      const index = new FingerprintIndex();
+      const scorer = createPooledScorer({ pool: hanging, index });
+      const inDecoder = new TextEncoder().encode('HANG before decoding');
+      const wav = read('ast-vm-sorry.wav');
+      const inAnalysis = new Uint8Array(wav.length + 4);
+      inAnalysis.set(wav);
+      inAnalysis.set(new TextEncoder().encode('HANG'), wav.length);
+      const audioSeconds = (await decodeAudio(wav.slice())).durationSeconds;
+      const started = performance.now();
+      const [decoding, analysing, normal] = await Promise.allSettled([
+        scorer.score(opened(inDecoder, fileId('hang-decode'))),
+        scorer.score(opened(inAnalysis, fileId('hang-analysis'))),
+        // Both threads are held: this file waits in the queue, then goes to the first replacement.
+        scorer.score(opened(read('ast-demo-nogo.wav'), fileId('ast-demo-nogo.wav'))),
+      ]);
+      const elapsed = performance.now() - started;
+      const reasonOf = (r: PromiseSettledResult<unknown>) => (r as PromiseRejectedResult).reason as AudataError;
+      expect(decoding.status).to.equal('rejected');
+      expect(reasonOf(decoding)).to.be.instanceOf(AudataError);
+      expect(reasonOf(decoding).code).to.equal('ENCLAVE_SCORING_TIMEOUT');
+      expect(reasonOf(decoding).details).to.deep.equal({ limitMs: 1800, audioBytes: 20, stage: 'decoding', retryable: false });
+      expect(analysing.status).to.equal('rejected');
+      expect(reasonOf(analysing).code).to.equal('ENCLAVE_SCORING_TIMEOUT');
+      expect(reasonOf(analysing).details).to.deep.equal({ limitMs: 1000, audioBytes: wav.length + 4, stage: 'analysis', audioSeconds, retryable: false });
+      expect(reasonOf(analysing).hint).to.include('AUDATA_SCORING_TIMEOUT_MS');
+      expect(normal.status).to.equal('fulfilled');
+      const alone = await createPipelineScorer({ vad, index: new FingerprintIndex() }).score(opened(read('ast-demo-nogo.wav'), fileId('ast-demo-nogo.wav')));
+      expect(fields((normal as PromiseFulfilledResult<ScoredContribution>).value)).to.deep.equal(fields(alone));
+      // The normal file waited for the first limit (1 s) and a thread to start, not for the longest.
+      expect(elapsed).to.be.within(1800, 15_000);
+      // Nothing judged or kept of the files that timed out; the plaintext left the caller.
+      expect(index.size).to.equal(1);
+      expect(inDecoder.byteLength).to.equal(0);
+      expect(inAnalysis.byteLength).to.equal(0);
+      expect(hanging.threads).to.equal(2);
+      expect(warnings.filter((w) => w.includes('past its limit'))).to.have.length(2);
+      // The threads stopped on purpose are not reported as crashes once their exit comes.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(warnings.filter((w) => w.includes('stopped (exit code'))).to.deep.equal([]);
+      // Both replacements serve, and the pool still answers at once.
+      const again = await Promise.all(DISTINCT.slice(0, 2).map((name) => hanging.analyse(read(name))));
+      expect(again).to.have.length(2);
+    } finally {
+      await hanging.close();
+    }
+  });
+
+  it('gives a file the larger of the floor and its allowance per second of audio, and the longest file\'s until decoded', () => {
+    expect(scoringTimeLimitMs(DEFAULT_SCORING_TIME_LIMIT, 30)).to.equal(30_000);
+    expect(scoringTimeLimitMs(DEFAULT_SCORING_TIME_LIMIT, 600)).to.equal(30_000);
+    expect(scoringTimeLimitMs(DEFAULT_SCORING_TIME_LIMIT, 1800)).to.equal(90_000);
+    expect(scoringTimeLimitMs(DEFAULT_SCORING_TIME_LIMIT, undefined)).to.equal(180_000);
+    // A length past the decoder's cap cannot come from a thread; it never raises the limit.
+    expect(scoringTimeLimitMs(DEFAULT_SCORING_TIME_LIMIT, 1e9)).to.equal(180_000);
+    expect(scoringTimeLimitMs({ floorMs: 5000, msPerAudioSecond: 50 }, 10)).to.equal(5000);
   });
 
   it('refuses to start when a thread finds another model hash than the pinned one, or dies before it is ready', async () => {

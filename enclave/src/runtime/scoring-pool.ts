@@ -8,10 +8,34 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AudataError } from '@audata/wire';
+import { DEFAULT_MAX_DURATION_SECONDS } from '../audio/decode/index.ts';
 import type { RecordingAnalysis } from '../audio/pipeline.ts';
-import { MAX_SCORING_THREADS } from './config.ts';
+import { DEFAULT_SCORING_TIMEOUT_MS, MAX_SCORING_THREADS } from './config.ts';
 import { RuntimeError } from './errors.ts';
-import { SCORING_WORKER_TAG, type ScoringReady, type ScoringRequest, type ScoringResponse, type ScoringWorkerData, type WorkerError } from './scoring-worker.ts';
+import { SCORING_WORKER_TAG, type ScoringProgress, type ScoringReady, type ScoringRequest, type ScoringResponse, type ScoringWorkerData, type WorkerError } from './scoring-worker.ts';
+
+/**
+ * How long a file may hold a thread, counted from when the thread receives it: the larger of a
+ * floor and an allowance per second of decoded audio. Until the thread has decoded the file its
+ * length is unknown, so the limit is that of the longest file the decoder accepts (1 h).
+ */
+export interface ScoringTimeLimit {
+  floorMs: number;
+  msPerAudioSecond: number;
+}
+
+/**
+ * Decoding and analysis cost 4 to 11 ms per second of audio on one core (30 s to 30 min of
+ * speech, this 2-core machine), so 50 ms (20x real time) leaves a margin of 5x or more for a
+ * loaded machine. With the 30 s floor (AUDATA_SCORING_TIMEOUT_MS), files up to 10 min get 30 s.
+ */
+export const DEFAULT_SCORING_TIME_LIMIT: Readonly<ScoringTimeLimit> = { floorMs: DEFAULT_SCORING_TIMEOUT_MS, msPerAudioSecond: 50 };
+
+/** The limit for a file of `audioSeconds` (undefined: not decoded yet, so the decoder's longest). */
+export function scoringTimeLimitMs(limit: Readonly<ScoringTimeLimit>, audioSeconds: number | undefined): number {
+  const seconds = audioSeconds === undefined ? DEFAULT_MAX_DURATION_SECONDS : Math.min(Math.max(0, audioSeconds), DEFAULT_MAX_DURATION_SECONDS);
+  return Math.ceil(Math.max(limit.floorMs, limit.msPerAudioSecond * seconds));
+}
 
 /** A scoring thread died with a file in it; the file was not scored and can be sent again. */
 export class ScoringWorkerCrashedError extends RuntimeError {
@@ -20,6 +44,21 @@ export class ScoringWorkerCrashedError extends RuntimeError {
     super('ENCLAVE_SCORING_WORKER_CRASHED', `The scoring thread analysing this file stopped (exit code ${exitCode}); another is being started.`, {
       details: { exitCode, retryable: true },
       hint: 'Send the contribution again; nothing of it was scored or recorded.',
+    });
+  }
+}
+
+/**
+ * A file held its thread past its time limit (a decoder or analysis caught in a loop); the thread
+ * was stopped and another started. Final: the same file would hold a thread as long again.
+ */
+export class ScoringTimeoutError extends RuntimeError {
+  override name = 'ScoringTimeoutError' as const;
+  constructor(limitMs: number, audioBytes: number, audioSeconds: number | undefined) {
+    const stage = audioSeconds === undefined ? 'decoding' : 'analysis';
+    super('ENCLAVE_SCORING_TIMEOUT', `Scoring this file (${audioBytes} bytes${audioSeconds === undefined ? ', not yet decoded' : `, ${audioSeconds.toFixed(1)} s of audio`}) took longer than its limit of ${limitMs} ms; its scoring thread was stopped and another is being started.`, {
+      details: { limitMs, audioBytes, stage, ...(audioSeconds === undefined ? {} : { audioSeconds }), retryable: false },
+      hint: 'The file will not be scored: sending it again would hold a thread as long again. Record it again as plain WAV or Ogg Opus; if the enclave was only overloaded, raise AUDATA_SCORING_TIMEOUT_MS.',
     });
   }
 }
@@ -61,12 +100,16 @@ export interface ScoringPoolOptions {
    * or, inside the bundled enclave, the bundle itself (the same measured bytes).
    */
   entry?: URL;
-  /** Told when a thread stops unexpectedly or cannot be started again; never given audio. */
+  /** Per-file time limit; DEFAULT_SCORING_TIME_LIMIT unless given. */
+  timeLimit?: Readonly<ScoringTimeLimit>;
+  /** Told when a thread stops unexpectedly, is stopped or cannot be started again; never given audio. */
   onWarning?: (message: string) => void;
 }
 
 interface Task {
   audio: Uint8Array;
+  /** The audio's length, kept for the timeout's details once the bytes have moved to the thread. */
+  bytes: number;
   resolve: (analysis: RecordingAnalysis) => void;
   reject: (error: unknown) => void;
 }
@@ -76,6 +119,8 @@ interface Slot {
   worker: Worker | undefined;
   dead: boolean;
   task: Task | undefined;
+  /** The time limit of the file in the thread. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export class ScoringPool {
@@ -95,7 +140,7 @@ export class ScoringPool {
       throw new TypeError(`ScoringPool: threads must be an integer from 1 to ${MAX_SCORING_THREADS}, got ${options.threads}`);
     }
     const pool = new ScoringPool(options);
-    for (let i = 0; i < options.threads; i += 1) pool.#slots.push({ worker: undefined, dead: false, task: undefined });
+    for (let i = 0; i < options.threads; i += 1) pool.#slots.push({ worker: undefined, dead: false, task: undefined, timer: undefined });
     const started = await Promise.allSettled(pool.#slots.map((slot) => pool.#spawn(slot)));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed !== undefined) {
@@ -121,7 +166,7 @@ export class ScoringPool {
       return Promise.reject(new ScoringUnavailableError(this.#closed ? 'the pool is closed' : 'every thread failed to start again'));
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ audio: owned, resolve, reject });
+      this.#queue.push({ audio: owned, bytes: owned.byteLength, resolve, reject });
       this.#dispatch();
     });
   }
@@ -135,6 +180,8 @@ export class ScoringPool {
     await Promise.all(this.#slots.map(async (slot) => {
       const worker = slot.worker;
       slot.worker = undefined;
+      clearTimeout(slot.timer);
+      slot.timer = undefined;
       slot.task?.reject(new ScoringUnavailableError('the pool is closed'));
       slot.task = undefined;
       await worker?.terminate();
@@ -149,19 +196,33 @@ export class ScoringPool {
       slot.task = task;
       const worker = slot.worker;
       const id = this.#nextId++;
-      const done = (response: ScoringResponse) => {
+      const limit = this.#options.timeLimit ?? DEFAULT_SCORING_TIME_LIMIT;
+      const sentAt = performance.now();
+      // Armed for the longest file until the thread says how long this one is, then tightened.
+      const arm = (audioSeconds: number | undefined) => {
+        clearTimeout(slot.timer);
+        const limitMs = scoringTimeLimitMs(limit, audioSeconds);
+        slot.timer = setTimeout(() => this.#timedOut(slot, worker, task, limitMs, audioSeconds), Math.max(0, sentAt + limitMs - performance.now()));
+      };
+      const done = (response: ScoringResponse | ScoringProgress) => {
         if (response.id !== id || slot.task !== task) return;
+        if ('decodedSeconds' in response) return void (Number.isFinite(response.decodedSeconds) && arm(response.decodedSeconds));
         worker.off('message', done);
+        clearTimeout(slot.timer);
+        slot.timer = undefined;
         slot.task = undefined;
         if (response.ok) task.resolve(response.analysis);
         else task.reject(errorFromWorker(response.error));
         this.#dispatch();
       };
       worker.on('message', done);
+      arm(undefined);
       try {
         worker.postMessage({ id, audio: task.audio } satisfies ScoringRequest, [task.audio.buffer as ArrayBuffer]);
       } catch (error) {
         worker.off('message', done);
+        clearTimeout(slot.timer);
+        slot.timer = undefined;
         slot.task = undefined;
         task.audio.fill(0);
         task.reject(error);
@@ -202,11 +263,30 @@ export class ScoringPool {
   /** A thread that exits while the pool is open is replaced; the file it held fails as retryable. */
   #lost(slot: Slot, worker: Worker, code: number): void {
     if (slot.worker !== worker || this.#closed) return;
+    this.#options.onWarning?.(`a scoring thread stopped (exit code ${code})${slot.task === undefined ? '' : ' with a file in it'}; starting another`);
+    this.#replace(slot, new ScoringWorkerCrashedError(code));
+  }
+
+  /**
+   * A thread still busy with a file at the file's limit is stopped and replaced; the file fails
+   * for good. Its plaintext is in that thread alone (moved there), and goes with its isolate.
+   */
+  #timedOut(slot: Slot, worker: Worker, task: Task, limitMs: number, audioSeconds: number | undefined): void {
+    if (slot.worker !== worker || slot.task !== task || this.#closed) return;
+    this.#options.onWarning?.(`a scoring thread held a file past its limit of ${limitMs} ms; stopping it and starting another`);
+    // The exit that follows finds the slot no longer this worker's, so it is not counted as a crash.
+    void worker.terminate();
+    this.#replace(slot, new ScoringTimeoutError(limitMs, task.bytes, audioSeconds));
+  }
+
+  /** Fails the slot's file, if any, with `failure`, and starts a thread in its place. */
+  #replace(slot: Slot, failure: Error): void {
     slot.worker = undefined;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
     const task = slot.task;
     slot.task = undefined;
-    this.#options.onWarning?.(`a scoring thread stopped (exit code ${code})${task === undefined ? '' : ' with a file in it'}; starting another`);
-    task?.reject(new ScoringWorkerCrashedError(code));
+    task?.reject(failure);
     this.#spawn(slot).catch((error: unknown) => {
       this.#options.onWarning?.(`a scoring thread could not be started again (${error instanceof AudataError ? error.code : 'unknown error'})`);
       slot.dead = true;

@@ -27,6 +27,8 @@ export interface WorkerError {
 }
 
 export type ScoringRequest = { id: number; audio: Uint8Array };
+/** Sent once a file is decoded, before its analysis: the pool sets the file's time limit from its length. */
+export type ScoringProgress = { id: number; decodedSeconds: number };
 export type ScoringResponse = { id: number; ok: true; analysis: RecordingAnalysis } | { id: number; ok: false; error: WorkerError };
 export type ScoringReady = { ready: true; vadModelSha256: string } | { ready: false; error: WorkerError };
 
@@ -48,7 +50,8 @@ export async function serveScoringWorker(port: MessagePort, data: ScoringWorkerD
   }
   // One file at a time: the pool sends the next only after this one's answer.
   port.on('message', (request: ScoringRequest) => {
-    analyse(vad, request.audio).then(
+    const onDecoded = (seconds: number) => port.postMessage({ id: request.id, decodedSeconds: seconds } satisfies ScoringProgress);
+    analyse(vad, request.audio, onDecoded).then(
       ({ analysis, transfer }) => port.postMessage({ id: request.id, ok: true, analysis } satisfies ScoringResponse, transfer),
       (error: unknown) => port.postMessage({ id: request.id, ok: false, error: workerErrorOf(error) } satisfies ScoringResponse),
     );
@@ -56,10 +59,12 @@ export async function serveScoringWorker(port: MessagePort, data: ScoringWorkerD
   port.postMessage({ ready: true, vadModelSha256: vad.sha256 } satisfies ScoringReady);
 }
 
-async function analyse(vad: SileroVad, audio: Uint8Array): Promise<{ analysis: RecordingAnalysis; transfer: ArrayBuffer[] }> {
+async function analyse(vad: SileroVad, audio: Uint8Array, onDecoded: (seconds: number) => void): Promise<{ analysis: RecordingAnalysis; transfer: ArrayBuffer[] }> {
   let samples: Float32Array | undefined;
   try {
-    samples = (await decodeAudio(audio)).samples;
+    const audioData = await decodeAudio(audio);
+    samples = audioData.samples;
+    onDecoded(audioData.durationSeconds);
     const analysis = await analyseRecording(samples, { vad });
     // The log-mel goes back by transfer; a view into a larger buffer is copied first, so
     // nothing beside it crosses with it.
