@@ -126,6 +126,15 @@ describe('processNext (scoring worker)', () => {
     expect(queue.get(file)!.state).to.not.equal('failed');
   });
 
+  it('fails at once a file that held an enclave scoring thread past its time limit', async () => {
+    const file = await upload();
+    const stuck = async (): Promise<SignedProof> => {
+      throw new AudataError('ENCLAVE_SCORING_TIMEOUT', 'took longer than its limit', { details: { limitMs: 30_000, audioBytes: 100, stage: 'analysis', retryable: false } });
+    };
+    expect(await processNext(worker('w', stuck))).to.deep.equal({ kind: 'failed', fileId: file });
+    expect(queue.get(file)).to.deep.include({ state: 'failed', lastErrorCode: 'ENCLAVE_SCORING_TIMEOUT' });
+  });
+
   it('refuses a proof about another file', async () => {
     const file = await upload();
     const wrong = async () => signedProof(`0x${'00'.repeat(32)}`);

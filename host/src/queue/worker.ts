@@ -50,6 +50,8 @@ function isRetryable(error: unknown): boolean {
  * Typed failures of the way to the enclave, not of the file: a restarted or busy enclave, a
  * file another session is still opening (its re-issue finds no finished record yet), or a
  * scoring thread that died with the file in it (the enclave freed its manifest for the retry).
+ * Not ENCLAVE_SCORING_TIMEOUT: a file that held a thread past its limit would do so again, and
+ * the enclave keeps its manifest, so it fails at once.
  */
 const RETRYABLE_CODES = new Set([
   'HOST_ENCLAVE_UNREACHABLE', 'CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'ENCLAVE_BUSY', 'ENCLAVE_NOT_BOOTED', 'ENCLAVE_CONTRIBUTION_NOT_FINISHED',
