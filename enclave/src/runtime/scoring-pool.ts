@@ -2,10 +2,9 @@
 // has its own Silero session (the pinned model, hash-checked in the thread) and analyses one
 // file at a time; the plaintext moves to it by transfer, so none stays on the main thread.
 // The judgement (fingerprint index, final score) stays on the main thread: see pooled-scorer.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AudataError } from '@audata/wire';
 import { DEFAULT_MAX_DURATION_SECONDS } from '../audio/decode/index.ts';
@@ -307,11 +306,12 @@ function ownBuffer(audio: Uint8Array): Uint8Array {
   return copy;
 }
 
-const SOURCE_ENTRY = new URL('./scoring-worker.ts', import.meta.url);
-
-/** From source, the worker module under tsx; in the bundle (no source beside it), the bundle itself. */
+/**
+ * From source, the worker module under tsx; in the bundle, the bundle itself. Decided by what is
+ * running, not by what files lie beside it: a file placed next to the bundle must not be run.
+ */
 function defaultEntry(): URL {
-  return existsSync(fileURLToPath(SOURCE_ENTRY)) ? SOURCE_ENTRY : new URL(import.meta.url);
+  return import.meta.url.endsWith('.ts') ? new URL('./scoring-worker.ts', import.meta.url) : new URL(import.meta.url);
 }
 
 function startWorker(entry: URL, workerData: ScoringWorkerData): Worker {
