@@ -86,7 +86,7 @@ describe('ChannelEnclaveClient and the segmented state: a reply lost with its co
       servers.push(server);
       // The timeout must exceed a boot (KMS round trip, sealing) on a loaded machine, or the boot
       // reply itself is lost and the retry finds an enclave booted by nobody this host knows.
-      const client = new ChannelEnclaveClient({ address: { port: (server.address() as AddressInfo).port }, sealedKeys: keys, states, timeoutMs: 2_000, connectBackoffMs: 20 });
+      const client = new ChannelEnclaveClient({ address: { port: (server.address() as AddressInfo).port }, sealedKeys: keys, states, timeoutMs: 2_000, finishTimeoutMs: 2_000, connectBackoffMs: 20 });
       const boot = await client.ready();
 
       expect(await code(client.score(await upload(boot.datasetKey)))).to.equal('HOST_ENCLAVE_UNREACHABLE');
@@ -104,6 +104,14 @@ describe('ChannelEnclaveClient and the segmented state: a reply lost with its co
       expect(log.entries.map((e) => e.kind)).to.deep.equal(['key-release', 'proof', 'proof']);
       expect(await verifyAuditLog(log, { signers: [runtime.signer], domain: auditDomain(chainId) })).to.include({ entries: 3, signedThrough: 2 });
       client.close();
+
+      // With the default finish timeout (past the enclave's own per-file limit), a scoring slower
+      // than the connection's timeout is waited for, not given up on.
+      lose = true;
+      const patient = new ChannelEnclaveClient({ address: { port: (server.address() as AddressInfo).port }, sealedKeys: keys, states, timeoutMs: 2_000, connectBackoffMs: 20 });
+      await patient.ready();
+      expect(await code(patient.score(await upload(boot.datasetKey)))).to.equal('none');
+      patient.close();
     } finally {
       env.cleanup();
     }

@@ -124,6 +124,13 @@ export interface ChannelEnclaveClientParams {
   /** Told how long each scored file was with the enclave (begin sent to finish answered), in ms. */
   onEnclaveTime?: (ms: number) => void;
   timeoutMs?: number;
+  /**
+   * How long a contribution.finish (the file's scoring) may take, default 240 s: past the
+   * enclave's own per-file limit (180 s for the longest file its scoring threads accept), so the
+   * host hears the enclave's verdict (ENCLAVE_SCORING_TIMEOUT, final) rather than timing out
+   * first and retrying a file that would only hang again. At least timeoutMs.
+   */
+  finishTimeoutMs?: number;
   /** Connection attempts per call and the pause between them (default 3, 200 ms). */
   connectAttempts?: number;
   connectBackoffMs?: number;
@@ -203,7 +210,8 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
       for await (const piece of pieces(request.ciphertext, this.#p.pieceBytes ?? 1 << 20)) {
         await channel.request('contribution.chunk', { session: begun.session }, piece);
       }
-      const { body, binary } = await channel.request('contribution.finish', { session: begun.session });
+      const finishTimeoutMs = Math.max(this.#p.finishTimeoutMs ?? 240_000, this.#p.timeoutMs ?? 60_000);
+      const { body, binary } = await channel.request('contribution.finish', { session: begun.session }, undefined, { timeoutMs: finishTimeoutMs });
       this.#p.onEnclaveTime?.(performance.now() - started);
       const stateBytes = body.state?.bytes ?? 0;
       const entryBytes = body.features?.bytes ?? 0;

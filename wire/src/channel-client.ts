@@ -26,7 +26,8 @@ export interface ChannelReply<T extends RequestType> {
 }
 
 export interface ChannelClient {
-  request<T extends RequestType>(type: T, body: ChannelRequests[T], binary?: Uint8Array): Promise<ChannelReply<T>>;
+  /** `options.timeoutMs` overrides the connection's timeout for this request alone. */
+  request<T extends RequestType>(type: T, body: ChannelRequests[T], binary?: Uint8Array, options?: { timeoutMs?: number }): Promise<ChannelReply<T>>;
   close(): void;
 }
 
@@ -102,15 +103,16 @@ export async function connectChannel(address: ChannelAddress, options: { timeout
   socket.on('close', () => failAll(new ChannelClosedError('the connection ended')));
 
   return {
-    request<T extends RequestType>(type: T, body: ChannelRequests[T], binary: Uint8Array = new Uint8Array(0)): Promise<ChannelReply<T>> {
+    request<T extends RequestType>(type: T, body: ChannelRequests[T], binary: Uint8Array = new Uint8Array(0), options: { timeoutMs?: number } = {}): Promise<ChannelReply<T>> {
       if (closed !== undefined) return Promise.reject(closed);
       const id = nextId;
       nextId = nextId >= 0xffff_fffe ? 1 : nextId + 1;
+      const waitMs = options.timeoutMs ?? timeoutMs;
       return new Promise<ChannelReply<T>>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          reject(new ChannelTimeoutError(type, timeoutMs));
-        }, timeoutMs);
+          reject(new ChannelTimeoutError(type, waitMs));
+        }, waitMs);
         pending.set(id, { type, resolve: resolve as Pending['resolve'], reject, timer });
         socket.write(encodeFrame({ kind: FrameKind.request, id, json: { type, ...body }, binary }));
       });

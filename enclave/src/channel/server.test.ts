@@ -144,6 +144,20 @@ describe('enclave channel', () => {
     await connectChannel({ port: 1 }).then(() => expect.fail('connected'), (e: AudataError) => expect(e.code).to.equal('CHANNEL_CLOSED'));
   });
 
+  it('lets one request wait longer, or shorter, than the connection\'s timeout', async () => {
+    const slow = createChannelServer({ handlers: { ...handlers, attestation: async (body) => { await new Promise((r) => setTimeout(r, 150)); return { body: {}, binary: new TextEncoder().encode(body.nonce) }; } } });
+    slow.listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    const client = await connectChannel({ port: (slow.address() as AddressInfo).port }, { timeoutMs: 50 });
+    const reply = await client.request('attestation', { nonce: '0x02' }, undefined, { timeoutMs: 2_000 });
+    expect(new TextDecoder().decode(reply.binary)).to.equal('0x02');
+    const impatient = await connectChannel({ port: (slow.address() as AddressInfo).port }, { timeoutMs: 2_000 });
+    await impatient.request('attestation', { nonce: '0x03' }, undefined, { timeoutMs: 20 }).then(() => expect.fail('answered'), (e: AudataError) => expect(e.code).to.equal('CHANNEL_TIMEOUT'));
+    client.close();
+    impatient.close();
+    slow.close();
+  });
+
   it('serves over a Unix socket too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'audata-channel-'));
     const unix = createChannelServer({ handlers });
