@@ -177,9 +177,9 @@ export class ScoringQueue {
     }
   }
 
-  /** Extends a live lease, for a worker on a long file. */
+  /** Extends a live lease, for a worker on a long file; not synced on its own, as a lease is not. */
   renew(lease: Lease): Lease {
-    return this.#db
+    return withoutSync(this.#db, () => this.#db
       .transaction(() => {
         this.#holding(lease);
         const now = this.#now();
@@ -187,7 +187,7 @@ export class ScoringQueue {
         this.#db.prepare('UPDATE scoring_queue SET lease_expires_at = ?, updated_at = ? WHERE file_id = ?').run(expiresAt, now, lease.fileId);
         return { ...lease, expiresAt };
       })
-      .immediate();
+      .immediate());
   }
 
   /** Records the enclave's proof; the item waits in 'scored' until it is on chain. */

@@ -74,6 +74,16 @@ export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
     const sealedKey = deps.contributions.sealedKey(fileId);
     if (record === undefined || sealedKey === undefined) throw new Error(`queue item ${fileId} has no contribution record`);
     const ciphertext = await deps.blobs.get(fileId);
+    // A file the enclave takes long over keeps its lease: renewed at a third of its term, so no
+    // other worker takes the file meanwhile. A renewal that fails (the lease was lost) is left
+    // to the completion, which then reports the loss.
+    const keeper = setInterval(() => {
+      try {
+        deps.queue.renew(lease);
+      } catch {
+        clearInterval(keeper);
+      }
+    }, Math.max(10, (lease.expiresAt - (deps.now ?? Date.now)()) / 3));
     try {
       signed = await deps.enclave.score({
         fileId,
@@ -85,6 +95,7 @@ export async function processNext(deps: WorkerDeps): Promise<StepOutcome> {
         ciphertextLength: record.sizeBytes,
       });
     } finally {
+      clearInterval(keeper);
       // A refusal can come before the enclave reads a byte; the open file must not wait for GC.
       ciphertext.destroy();
     }

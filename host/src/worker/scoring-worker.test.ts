@@ -149,6 +149,19 @@ describe('ScoringWorker', function () {
     expect(sample('sum', 'chain') / files.length).to.be.at.least(0.03);
   });
 
+  it('keeps the lease of a file the enclave takes longer over than the lease lasts, so no other loop takes it too', async () => {
+    const shortLeases = new ScoringQueue(env.db, { leaseMs: 300, maxAttempts: 3 });
+    const file = await upload();
+    const fake = enclave(1000);
+    const chain = new MemoryRegistry();
+    const worker = new ScoringWorker({ queue: shortLeases, contributions, blobs, enclave: fake, chain, logger, workerId: 'w', concurrency: 2, idleMs: 10 });
+    worker.start();
+    await until(() => chain.proofs.size === 1);
+    await worker.stop();
+    expect(fake.seen.order).to.deep.equal([file]);
+    expect(shortLeases.get(file)).to.deep.include({ state: 'submitted', attempts: 1 });
+  });
+
   it('refuses a concurrency outside 1..64', () => {
     for (const concurrency of [0, 65, 1.5]) {
       expect(() => new ScoringWorker({ queue, contributions, blobs, enclave: enclave(1), logger, workerId: 'w', concurrency })).to.throw(RangeError, /concurrency/);
