@@ -8,6 +8,7 @@ import { isMainThread } from 'node:worker_threads';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createDevCa, exportDevCa, importDevCa, type DevCaMaterial } from '@audata/verifier/dev';
 import { createChannelServer } from './channel/server.ts';
+import { HostCredentials } from './kms/host-credentials.ts';
 import { createNitroNsm } from './nsm/nitro-nsm.ts';
 import type { Nsm } from './nsm/nsm.ts';
 import { createSimulatedNsm } from './nsm/simulated-nsm.ts';
@@ -62,7 +63,12 @@ function jobsParams(jobs: NonNullable<EnclaveConfig['jobs']>, contributionRegist
 export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
   const config = readEnclaveConfig(env, dirname(fileURLToPath(import.meta.url)));
   const nsm = config.nsm === 'nitro' ? createNitroNsm({ helperPath: config.nsmHelperPath }) : simulatedNsm(config);
-  const kms = new KMSClient({ region: config.kmsRegion, ...(config.kmsEndpoint === undefined ? {} : { endpoint: config.kmsEndpoint }) });
+  const hostCredentials = config.kmsCredentials === 'host' ? new HostCredentials() : undefined;
+  const kms = new KMSClient({
+    region: config.kmsRegion,
+    ...(config.kmsEndpoint === undefined ? {} : { endpoint: config.kmsEndpoint }),
+    ...(hostCredentials === undefined ? {} : { credentials: hostCredentials.provider }),
+  });
   // The model's hash is pinned by the pipeline; a different file refuses to load (in every scoring thread).
   const vadModelPath = env.AUDATA_VAD_MODEL ?? defaultSileroModelPath();
   // The index is restored from the sealed state the host hands in at boot.
@@ -74,6 +80,7 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     : createPooledScorer({ pool: await ScoringPool.start({ threads: config.scoringThreads, vadModelPath, timeLimit: { ...DEFAULT_SCORING_TIME_LIMIT, floorMs: config.scoringTimeoutMs }, onWarning: (message) => console.warn(`enclave: warning: ${message}`) }), index: fingerprints });
   const runtime = createEnclaveRuntime({
     nsm, kms, kmsKeyId: config.kmsKeyId, chainId: config.chainId, registry: config.registry, pipelineVersion: SCORING_PIPELINE_VERSION, scorer, fingerprints,
+    ...(hostCredentials === undefined ? {} : { credentials: hostCredentials }),
     onWarning: (message) => console.warn(`enclave: warning: ${message}`),
     // The log leaves with the sealed states; the host keeps it and serves GET /v1/audit.
     audit: { domain: auditDomain(config.chainId), signEvery: 16 },

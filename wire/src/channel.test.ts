@@ -73,6 +73,40 @@ describe('channel frames', () => {
     expect(() => validateResponse('job.features', { type: 'job.features', accepted: 1 })).to.throw().with.property('code', 'CHANNEL_MESSAGE_INVALID');
   });
 
+  it('carries AWS credentials on boot and in credentials, refusing malformed ones without echoing a secret', () => {
+    const good = { accessKeyId: 'ASIAEXAMPLE0000001', secretAccessKey: 'secret/KEY+value=0123456789abcdefghijklm', sessionToken: 'IQoJb3JpZ2luX2VjE+/token==', expiration: '2026-12-03T18:00:00Z' };
+    expect(validateRequest({ type: 'credentials', ...good })).to.equal('credentials');
+    expect(validateRequest({ type: 'credentials', accessKeyId: 'AKIA0', secretAccessKey: 's' })).to.equal('credentials');
+    expect(validateRequest({ type: 'boot', credentials: good })).to.equal('boot');
+    expect(() => validateResponse('credentials', { type: 'credentials' })).to.not.throw();
+    const refusals: Record<string, unknown>[] = [
+      { ...good, accessKeyId: '' },
+      { ...good, accessKeyId: 'AKIA/0' },
+      { ...good, accessKeyId: 'A'.repeat(129) },
+      { ...good, secretAccessKey: 'x'.repeat(257) },
+      { ...good, secretAccessKey: 'secret\nline' },
+      { ...good, secretAccessKey: 'sécret' },
+      { ...good, sessionToken: 'x'.repeat(16_385) },
+      { ...good, sessionToken: 7 },
+      { ...good, expiration: 'tomorrow' },
+      { ...good, expiration: '2026-13-45T99:00:00Z' },
+      { ...good, region: 'us-east-1' },
+      { secretAccessKey: good.secretAccessKey },
+    ];
+    for (const body of refusals) {
+      for (const json of [{ type: 'credentials', ...body }, { type: 'boot', credentials: body }]) {
+        let error: { code?: string; message?: string; details?: unknown } | undefined;
+        try {
+          validateRequest(json);
+        } catch (e) {
+          error = e as typeof error;
+        }
+        expect(error?.code, JSON.stringify(Object.keys(body))).to.equal('CHANNEL_MESSAGE_INVALID');
+        expect(`${error?.message} ${JSON.stringify(error?.details)}`).to.not.include(good.secretAccessKey).and.not.include(good.sessionToken);
+      }
+    }
+  });
+
   it('keeps a remote error code only when it is well formed, and bounds what it carries', () => {
     const ok = remoteErrorOf({ code: 'ENVELOPE_REPLAYED', message: 'seen', details: { manifestHash: '0x01' } });
     expect(ok.code).to.equal('ENVELOPE_REPLAYED');

@@ -20,10 +20,11 @@
 //
 // Within a frame version, message types are added, never reshaped: every schema below is
 // strict (an unknown field is refused), so a changed shape would fail closed on an older peer,
-// and a type the peer lacks is answered CHANNEL_UNKNOWN_TYPE. contribution.reissue, state.segments
-// and state.ready were added this way; a change to an existing message's fields takes a new frame
-// version. Exceptions, made while host and enclave ship together: job.submit's optional
-// featuresNeeded and state and job.finish's state (an older host fails closed on them).
+// and a type the peer lacks is answered CHANNEL_UNKNOWN_TYPE. contribution.reissue,
+// state.segments, state.ready and credentials were added this way; a change to an existing
+// message's fields takes a new frame version. Exceptions, made while host and enclave ship together: job.submit's optional
+// featuresNeeded and state, job.finish's state (an older host fails closed on them) and boot's
+// optional credentials (an older enclave refuses a boot that carries them).
 import type { Address, Hex } from 'viem';
 import { AudataError, type AudataErrorOptions, type ErrorDetails } from './errors.ts';
 import { parseEnvelopeHeader, type EnvelopeHeaderJson } from './envelope.ts';
@@ -266,13 +267,30 @@ export interface StateAnchorJson {
   auditHead: Hex;
 }
 
+/**
+ * Temporary AWS credentials (an IAM role's) that the host hands an enclave configured to use
+ * them for its KMS calls: an enclave has no instance metadata service. They only authorize the
+ * call; the attestation (Recipient) is what the key policy checks. Secrets: never logged, never
+ * echoed in an error, never sealed.
+ */
+export interface AwsCredentialsJson {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** When they stop working, ISO 8601 (e.g. 2026-12-03T18:00:00Z). */
+  expiration?: string;
+}
+
 /** Request bodies by type (the `type` field is the key). */
 export interface ChannelRequests {
   /**
    * Key release: at genesis without `sealed`, later with what genesis returned. The binary
-   * attachment, when not empty, is the last sealed state the enclave returned.
+   * attachment, when not empty, is the last sealed state the enclave returned. `credentials`,
+   * when given, are kept before KMS is called.
    */
-  boot: { sealed?: SealedDatasetKeyJson };
+  boot: { sealed?: SealedDatasetKeyJson; credentials?: AwsCredentialsJson };
+  /** Newer credentials before the last ones expire; they replace them for every later KMS call. */
+  credentials: AwsCredentialsJson;
   /** An attestation document binding this boot's keys; the binary reply is the document. */
   attestation: { nonce: Hex };
   'contribution.begin': { header: EnvelopeHeaderJson };
@@ -337,6 +355,7 @@ export interface JobStatusJson {
 // reply whose request appended audit entries carries one, so each entry is in a sealed state.
 export interface ChannelResponses {
   boot: { genesis: boolean; sealed: SealedDatasetKeyJson; datasetKey: Hex; signer: Address; pipelineVersion: Hex; state?: SealedStateRefJson };
+  credentials: Record<string, never>;
   attestation: Record<string, never>;
   'contribution.begin': { session: string };
   'contribution.chunk': { received: number };
@@ -377,7 +396,7 @@ export interface ChannelResponses {
 }
 
 export type RequestType = keyof ChannelRequests;
-export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.segments', 'state.ready', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish', 'job.features'];
+export const REQUEST_TYPES: readonly RequestType[] = ['boot', 'credentials', 'attestation', 'contribution.begin', 'contribution.chunk', 'contribution.finish', 'contribution.reissue', 'state', 'state.segments', 'state.ready', 'state.anchor', 'job.submit', 'job.status', 'job.result', 'job.step', 'job.finish', 'job.features'];
 
 type Check = (value: unknown) => string | undefined;
 const hex = (min: number, max: number): Check => (v) =>
@@ -411,13 +430,21 @@ const epsilon: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v 
 const jobStatus = { jobId: bytes32, kind: oneOf(['features', 'gradients', 'aggregates']), status: oneOf(['running', 'finished']), files: int(0, Number.MAX_SAFE_INTEGER), steps: int(0, Number.MAX_SAFE_INTEGER) };
 const stateRef = object({ counter: decimal, sha256: bytes32, bytes: int(0, DEFAULT_MAX_FRAME_BYTES) });
 const stateAnchor = object({ datasetKey: bytes32, stateCounter: decimal, stateSha256: bytes32, auditEntries: decimal, auditHead: bytes32 });
+// Caps well above AWS's own (access key ids up to 128, STS session tokens a few KB), under MAX_JSON_BYTES.
+const awsCredentialFields = {
+  accessKeyId: str(128, /^[A-Za-z0-9]+$/),
+  secretAccessKey: str(256),
+  sessionToken: optional(str(16_384)),
+  expiration: optional((v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(v) && Number.isFinite(Date.parse(v)) ? undefined : 'is not an ISO 8601 date-time')),
+};
 const envelopeHeader: Check = (v) => {
   const parsed = parseEnvelopeHeader(v);
   return parsed.ok ? undefined : `.${parsed.problem.field} ${parsed.problem.problem}`;
 };
 
 const requestSchemas: Record<RequestType, Record<string, Check>> = {
-  boot: { sealed: optional(sealedKey) },
+  boot: { sealed: optional(sealedKey), credentials: optional(object(awsCredentialFields)) },
+  credentials: awsCredentialFields,
   attestation: { nonce: hex(1, 64) },
   'contribution.begin': { header: envelopeHeader },
   'contribution.chunk': { session: SESSION },
@@ -436,6 +463,7 @@ const requestSchemas: Record<RequestType, Record<string, Check>> = {
 };
 const responseSchemas: Record<RequestType, Record<string, Check>> = {
   boot: { genesis: bool, sealed: sealedKey, datasetKey: bytes32, signer: address, pipelineVersion: bytes32, state: optional(stateRef) },
+  credentials: {},
   attestation: {},
   'contribution.begin': { session: SESSION },
   'contribution.chunk': { received: int(0, Number.MAX_SAFE_INTEGER) },

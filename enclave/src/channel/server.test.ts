@@ -11,6 +11,7 @@ const signer = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 const b32 = `0x${'11'.repeat(32)}` as const;
 const handlers: ChannelHandlers = {
   boot: async () => { throw new Error('secret internals'); },
+  credentials: async () => ({ body: {} }),
   attestation: async (body) => ({ body: {}, binary: new TextEncoder().encode(`doc for ${body.nonce}`) }),
   'contribution.begin': async () => { throw new AudataError('ENVELOPE_MANIFEST_SIGNATURE_INVALID', 'bad signer', { details: { received: signer } }); },
   'contribution.chunk': async (_body, binary) => ({ body: { received: binary.length } }),

@@ -1,7 +1,8 @@
 // Runs the dev KMS on loopback for local work: its policy allows the PCR0 of the last
 // `make measure`, and it trusts the dev CA root the simulated enclave writes. Dev only.
 // Usage: npx tsx enclave/src/kms/dev-kms-main.ts  (env: AUDATA_DEV_KMS_PORT, AUDATA_KMS_KEY_ID,
-// AUDATA_DEV_CA_ROOT, AUDATA_MEASUREMENT, AUDATA_DEV_KMS_MASTER_KEY)
+// AUDATA_DEV_CA_ROOT, AUDATA_MEASUREMENT, AUDATA_DEV_KMS_MASTER_KEY, AUDATA_DEV_KMS_ACCESS_KEY_ID:
+// when set, only requests signed with that access key id are served)
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -30,5 +31,6 @@ const server = createDevKmsServer({
   masterKey: new Uint8Array(readFileSync(masterKeyPath)),
   policy: { imageSha384: [pcr0] },
   attestationRoot: readFileSync(rootPath, 'utf8'),
+  ...(env.AUDATA_DEV_KMS_ACCESS_KEY_ID === undefined || env.AUDATA_DEV_KMS_ACCESS_KEY_ID === '' ? {} : { accessKeyId: env.AUDATA_DEV_KMS_ACCESS_KEY_ID }),
 });
 server.listen(port, '127.0.0.1', () => console.log(`dev KMS on http://127.0.0.1:${port}, key ${keyId}, allows PCR0 ${pcr0.slice(0, 16)}...`));

@@ -28,6 +28,12 @@ export interface DevKmsParams {
   randomBytes?: (n: number) => Uint8Array;
   /** Documents older than this are refused (KMS accepts documents for about 5 minutes). */
   maxDocumentAgeMs?: number;
+  /**
+   * Stands in for IAM: only requests signed with this access key id (SigV4's Credential=AKID/...)
+   * are served, others get UnrecognizedClientException. The signature itself is not checked.
+   * Without it, any signed request is served.
+   */
+  accessKeyId?: string;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -133,7 +139,7 @@ export function createDevKmsServer(params: DevKmsParams): Server {
   };
 
   return createServer((request, response) => {
-    handle(request, operations)
+    handle(request, operations, params.accessKeyId)
       .then((result) => reply(response, 200, result))
       .catch((error: unknown) => {
         const e = error instanceof KmsException ? error : new KmsException('KMSInternalException', 'The dev KMS failed.', 500);
@@ -142,13 +148,16 @@ export function createDevKmsServer(params: DevKmsParams): Server {
   });
 }
 
-async function handle(request: IncomingMessage, operations: Record<string, (body: Record<string, unknown>) => Record<string, unknown>>): Promise<Record<string, unknown>> {
+async function handle(request: IncomingMessage, operations: Record<string, (body: Record<string, unknown>) => Record<string, unknown>>, accessKeyId: string | undefined): Promise<Record<string, unknown>> {
   if (request.method !== 'POST') throw new KmsException('UnknownOperationException', 'Only POST is spoken here.');
   // SigV4 is checked for presence and shape only: the dev KMS has no IAM; the key policy is what it enforces.
   const authorization = request.headers.authorization ?? '';
-  if (!/^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/[a-z0-9-]+\/kms\/aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$/.test(authorization) || request.headers['x-amz-date'] === undefined) {
+  const signed = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/\d{8}\/[a-z0-9-]+\/kms\/aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$/.exec(authorization);
+  if (signed === null || request.headers['x-amz-date'] === undefined) {
     throw new KmsException('MissingAuthenticationTokenException', 'The request is not signed with AWS Signature Version 4.');
   }
+  // As AWS words it, without echoing the key id.
+  if (accessKeyId !== undefined && signed[1] !== accessKeyId) throw new KmsException('UnrecognizedClientException', 'The security token included in the request is invalid.');
   const target = request.headers['x-amz-target'];
   const operation = typeof target === 'string' && target.startsWith('TrentService.') ? operations[target.slice('TrentService.'.length)] : undefined;
   if (operation === undefined) throw new KmsException('UnknownOperationException', `Operation ${String(target)} is not implemented by the dev KMS.`);

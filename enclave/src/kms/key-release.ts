@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes as nodeRandomBytes } from 'node:crypto
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, zeroHash, type Address, type Hex } from 'viem';
-import { BindingPurpose, encodeAttestationBinding, type SealedDatasetKeyJson } from '@audata/wire';
+import { BindingPurpose, encodeAttestationBinding, isAudataError, type SealedDatasetKeyJson } from '@audata/wire';
 import type { Nsm } from '../nsm/nsm.ts';
 import { KmsRequestFailedError, KmsResponseInvalidError, SealedDatasetKeyInvalidError } from './errors.ts';
 import { unwrapCiphertextForRecipient } from './unwrap-recipient.ts';
@@ -95,6 +95,8 @@ async function send<T>(_params: KeyReleaseParams, operation: string, call: () =>
   try {
     return await call();
   } catch (error) {
+    // The enclave's own refusal (e.g. no credentials from the host) keeps its code.
+    if (isAudataError(error)) throw error;
     const e = error as { name?: string; message?: string };
     throw new KmsRequestFailedError(operation, e.name ?? 'Error', e.message ?? String(error));
   }

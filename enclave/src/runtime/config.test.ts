@@ -13,6 +13,14 @@ describe('enclave configuration', () => {
     expect(readEnclaveConfig({ ...base, AUDATA_ENCLAVE_LISTEN: '/run/enclave.sock', AUDATA_NSM: 'nitro' }, '/app').listen).to.deep.equal({ path: '/run/enclave.sock' });
   });
 
+  it('signs KMS calls with the host\'s credentials under the Nitro NSM, the default chain otherwise; AUDATA_KMS_CREDENTIALS overrides', () => {
+    expect(readEnclaveConfig(base, '/app').kmsCredentials).to.equal('default');
+    expect(readEnclaveConfig({ ...base, AUDATA_NSM: 'nitro' }, '/app').kmsCredentials).to.equal('host');
+    expect(readEnclaveConfig({ ...base, AUDATA_KMS_CREDENTIALS: 'host' }, '/app').kmsCredentials).to.equal('host');
+    expect(readEnclaveConfig({ ...base, AUDATA_NSM: 'nitro', AUDATA_KMS_CREDENTIALS: 'default' }, '/app').kmsCredentials).to.equal('default');
+    expect(() => readEnclaveConfig({ ...base, AUDATA_KMS_CREDENTIALS: 'imds' }, '/app')).to.throw().with.property('code', 'ENCLAVE_CONFIG_INVALID');
+  });
+
   it('refuses a missing KMS key, a bad registry, address or NSM mode', () => {
     for (const env of [
       { AUDATA_REGISTRY: base.AUDATA_REGISTRY },

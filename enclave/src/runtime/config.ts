@@ -22,6 +22,12 @@ export interface EnclaveConfig {
   kmsKeyId: string;
   kmsRegion: string;
   kmsEndpoint: string | undefined;
+  /**
+   * Where the KMS client's AWS credentials come from: `host`, the parent role's temporary
+   * credentials handed over the channel (a Nitro enclave has no instance metadata service);
+   * `default`, the SDK's default chain (environment variables; the simulated setup and dev KMS).
+   */
+  kmsCredentials: 'host' | 'default';
   chainId: number;
   registry: Address;
   /** Buyer jobs, when all three are set: the chain the enclave reads policies from, and its contracts. */
@@ -58,6 +64,9 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
   if (nsm !== 'nitro' && nsm !== 'simulated') throw new ConfigError('AUDATA_NSM', `is ${JSON.stringify(nsm)}, expected nitro or simulated`);
   const kmsKeyId = env.AUDATA_KMS_KEY_ID;
   if (kmsKeyId === undefined || kmsKeyId.length === 0) throw new ConfigError('AUDATA_KMS_KEY_ID', 'is not set');
+  // Nitro defaults to the host's credentials: the default chain finds none inside an enclave.
+  const kmsCredentials = env.AUDATA_KMS_CREDENTIALS ?? (nsm === 'nitro' ? 'host' : 'default');
+  if (kmsCredentials !== 'host' && kmsCredentials !== 'default') throw new ConfigError('AUDATA_KMS_CREDENTIALS', `is ${JSON.stringify(kmsCredentials)}, expected host or default`);
   const chainId = Number(env.AUDATA_CHAIN_ID ?? '31337');
   if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new ConfigError('AUDATA_CHAIN_ID', 'is not a positive integer');
   const registry = env.AUDATA_REGISTRY;
@@ -89,6 +98,7 @@ export function readEnclaveConfig(env: Readonly<Record<string, string | undefine
     kmsKeyId,
     kmsRegion: env.AUDATA_KMS_REGION ?? 'us-east-1',
     kmsEndpoint: env.AUDATA_KMS_ENDPOINT,
+    kmsCredentials,
     chainId,
     registry,
     jobs,

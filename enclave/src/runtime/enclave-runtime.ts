@@ -11,7 +11,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { bytesToHex, hexToBytes, toHex, type Address, type Hex, type TypedDataDomain } from 'viem';
-import { AudataError, BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type ChannelResponses, type StateBundle, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
+import { AudataError, BindingPurpose, ChannelMessageInvalidError, decodeStateBundle, encodeAttestationBinding, encodeStateBundle, isStateBundle, STATE_BATCH_BYTES, type AwsCredentialsJson, type ChannelResponses, type StateBundle, type ContributionProof, type ProofJson, type SealedDatasetKeyJson, type SealedStateRefJson } from '@audata/wire';
 import { AUDIT_KINDS, type AuditEntry, type SignedAuditHead } from '@audata/verifier/audit';
 import { AuditLog, type AuditLogOptions } from '../audit/log.ts';
 import type { ChannelHandlers } from '../channel/server.ts';
@@ -107,7 +107,12 @@ export interface EnclaveRuntimeParams {
   stateAnchor?: (datasetKey: Hex) => Promise<StateAnchor | undefined>;
   /** Keep an audit log (key release at boot, each proof) whose chain continues across restarts. */
   audit?: { domain: TypedDataDomain; signEvery: number; onEntry?: (entry: AuditEntry) => void; onHead?: (head: SignedAuditHead) => void };
-  /** Told about accepted-but-weaker conditions; never given keys, state or audio. */
+  /**
+   * Where AWS credentials from the host go (HostCredentials, kms/host-credentials.ts) when the
+   * KMS client signs with them; without one, credentials the host sends are ignored.
+   */
+  credentials?: { set(json: AwsCredentialsJson): void };
+  /** Told about accepted-but-weaker conditions; never given keys, state, audio or credentials. */
   onWarning?: (message: string) => void;
   jobs?: JobsParams;
 }
@@ -365,8 +370,18 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
     };
   };
 
+  let ignoredCredentials = false;
+  const takeCredentials = (json: AwsCredentialsJson) => {
+    if (params.credentials !== undefined) return params.credentials.set(json);
+    if (!ignoredCredentials) params.onWarning?.('the host sent AWS credentials, but this enclave signs KMS calls with its default credential chain (AUDATA_KMS_CREDENTIALS=default); ignored');
+    ignoredCredentials = true;
+  };
+
   const handlers: ChannelHandlers = {
     async boot(body, binary) {
+      // Kept before anything else: the KMS call below signs with them, and a host that boots an
+      // enclave already booted is still refreshing them.
+      if (body.credentials !== undefined) takeCredentials(body.credentials);
       if (dataset !== undefined || booting) throw new AlreadyBootedError();
       booting = true;
       // A boot while a segmented restore waits starts it over (the host reconnected).
@@ -419,6 +434,11 @@ export function createEnclaveRuntime(params: EnclaveRuntimeParams): EnclaveRunti
       } finally {
         booting = false;
       }
+    },
+
+    async credentials(body) {
+      takeCredentials(body);
+      return { body: {} };
     },
 
     async 'state.segments'(_body, binary) {
