@@ -11,6 +11,7 @@ import {
   decodeAttestationBinding,
   envelopeHeaderToJson,
   isAudataError,
+  type AwsCredentialsJson,
   type ChannelAddress,
   type ChannelClient,
   type ChannelResponses,
@@ -71,6 +72,33 @@ export class JobFeaturesMissingError extends HostError {
     });
   }
 }
+
+/**
+ * The host's own AWS credentials could not be resolved for the enclave's KMS calls. Names the
+ * resolver's error only: the credentials themselves never go into an error or a log.
+ */
+export class EnclaveCredentialsUnavailableError extends HostError {
+  override name = 'EnclaveCredentialsUnavailableError' as const;
+  constructor(cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message.slice(0, 200)}` : 'the resolver failed';
+    super('HOST_ENCLAVE_CREDENTIALS_UNAVAILABLE', `The host could not resolve AWS credentials to hand the enclave (${reason}).`, {
+      details: { reason },
+      hint: "Give the parent instance a role (or AWS_* variables), or unset AUDATA_ENCLAVE_AWS_CREDENTIALS for an enclave that does not take them.",
+    });
+  }
+}
+
+/** The AWS SDK's AwsCredentialIdentity, as its credential providers resolve it. */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** Longest pause between two credential hand-overs, and the pause after a failed one. */
+export const CREDENTIALS_REFRESH_MS = 15 * 60_000;
+export const CREDENTIALS_RETRY_MS = 30_000;
 
 export type BootInfo = ChannelResponses['boot'];
 
@@ -134,6 +162,18 @@ export interface ChannelEnclaveClientParams {
   /** Connection attempts per call and the pause between them (default 3, 200 ms). */
   connectAttempts?: number;
   connectBackoffMs?: number;
+  /**
+   * AWS credentials for an enclave that signs its KMS calls with the host's (a Nitro enclave has
+   * no instance metadata service): sent with every boot, and again in a credentials request at
+   * 80% of their remaining life or every credentialsRefreshMs (default 15 min), whichever is
+   * first. Resolving to undefined sends none.
+   */
+  credentials?: () => Promise<AwsCredentialIdentity | undefined>;
+  credentialsRefreshMs?: number;
+  /** After a failed refresh, the next try (default 30 s). */
+  credentialsRetryMs?: number;
+  /** Told of a failed refresh (a typed error; never the credentials). */
+  onCredentialsError?: (error: unknown) => void;
 }
 
 const TRANSPORT_CODES = new Set(['CHANNEL_CLOSED', 'CHANNEL_TIMEOUT', 'CHANNEL_FRAME_TOO_LARGE', 'CHANNEL_FRAME_MALFORMED']);
@@ -143,6 +183,8 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   #channel: Promise<ChannelClient> | undefined;
   #boot: BootInfo | undefined;
   #closed = false;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #bootExpiration: Date | undefined;
 
   constructor(params: ChannelEnclaveClientParams) {
     this.#p = params;
@@ -321,7 +363,51 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     return reply.binary.slice(state.bytes);
   }
 
+  /**
+   * Hands the enclave the current credentials now (the timer does this before they expire);
+   * resolves to their expiration. Without a credentials source it does nothing.
+   */
+  async refreshCredentials(): Promise<Date | undefined> {
+    const credentials = await this.#resolveCredentials();
+    if (credentials === undefined) return undefined;
+    await this.#request((c) => c.request('credentials', credentialsJson(credentials)));
+    return credentials.expiration;
+  }
+
+  async #resolveCredentials(): Promise<AwsCredentialIdentity | undefined> {
+    if (this.#p.credentials === undefined) return undefined;
+    try {
+      return await this.#p.credentials();
+    } catch (error) {
+      throw new EnclaveCredentialsUnavailableError(error);
+    }
+  }
+
+  #scheduleRefresh(expiration: Date | undefined): void {
+    if (this.#p.credentials === undefined || this.#closed) return;
+    const most = this.#p.credentialsRefreshMs ?? CREDENTIALS_REFRESH_MS;
+    // 80% of the remaining life leaves a fifth of it for retries; never a busy loop on expired ones.
+    const delay = expiration === undefined ? most : Math.max(1000, Math.min(most, 0.8 * (expiration.getTime() - Date.now())));
+    this.#armRefresh(delay);
+  }
+
+  #armRefresh(delayMs: number): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => {
+      this.refreshCredentials().then(
+        (expiration) => this.#scheduleRefresh(expiration),
+        (error: unknown) => {
+          this.#p.onCredentialsError?.(error);
+          if (!this.#closed) this.#armRefresh(this.#p.credentialsRetryMs ?? CREDENTIALS_RETRY_MS);
+        },
+      );
+    }, delayMs);
+    this.#refreshTimer.unref();
+  }
+
   close(): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
     this.#closed = true;
     void this.#channel?.then((c) => c.close(), () => undefined);
     this.#channel = undefined;
@@ -362,6 +448,7 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
       try {
         channel = await connectChannel(this.#p.address, { ...(this.#p.timeoutMs === undefined ? {} : { timeoutMs: this.#p.timeoutMs }) });
         await this.#bootOn(channel);
+        this.#scheduleRefresh(this.#bootExpiration);
         return channel;
       } catch (error) {
         channel?.close();
@@ -376,8 +463,12 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   /** Boots a fresh enclave; one that is already booted (the host reconnected) keeps its keys and signer. */
   async #bootOn(channel: ChannelClient): Promise<void> {
     const sealed = this.#p.sealedKeys.load();
+    // Resolved per boot, so a reconnect hands over fresh ones; an enclave already booted keeps them too.
+    const credentials = await this.#resolveCredentials();
+    this.#bootExpiration = credentials?.expiration;
     try {
-      const { body, binary } = await channel.request('boot', sealed === undefined ? {} : { sealed }, this.#p.states?.bootAttachment() ?? new Uint8Array(0));
+      const request = { ...(sealed === undefined ? {} : { sealed }), ...(credentials === undefined ? {} : { credentials: credentialsJson(credentials) }) };
+      const { body, binary } = await channel.request('boot', request, this.#p.states?.bootAttachment() ?? new Uint8Array(0));
       if (body.genesis) this.#p.sealedKeys.save(body.sealed);
       let state = body.state === undefined ? undefined : { ref: body.state, binary };
       if (state === undefined) {
@@ -409,6 +500,15 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
       await this.#p.onBoot?.(this.#boot, attest);
     }
   }
+}
+
+function credentialsJson(credentials: AwsCredentialIdentity): AwsCredentialsJson {
+  return {
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
+    ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
+    ...(credentials.expiration === undefined ? {} : { expiration: credentials.expiration.toISOString() }),
+  };
 }
 
 /** The host's EnclaveStateStore as a SealedKeyStore: the wrapped key as JSON bytes. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAddress, type Address, type Hex } from 'viem';
 import { anchorCadenceFromEnv } from '../../host/src/chain/anchorer.ts';
 import { loadConfig } from '../../host/src/config.ts';
+import { enclaveCredentialsFromEnv } from '../../host/src/enclave-credentials.ts';
 import { startService } from '../../host/src/worker/service.ts';
 
 function required(name: string): string {
@@ -28,6 +29,8 @@ const enclave = required('AUDATA_ENCLAVE_ADDRESS');
 const tcp = /^([0-9.]+|localhost):(\d{1,5})$/.exec(enclave);
 const rootPath = process.env.AUDATA_DEV_CA_ROOT;
 try {
+  // AUDATA_ENCLAVE_AWS_CREDENTIALS=1: the enclave's KMS calls sign with this host's own role.
+  const enclaveCredentials = enclaveCredentialsFromEnv(process.env);
   const service = await startService({
     config: loadConfig(process.env, process.argv.slice(2)),
     enclaveAddress: tcp === null ? { path: enclave } : { host: tcp[1]!, port: Number(tcp[2]) },
@@ -46,6 +49,7 @@ try {
     idleMs: Number(process.env.AUDATA_WORKER_IDLE_MS ?? '100'),
     // With AUDATA_AUDIT_ANCHOR: anchor every AUDATA_ANCHOR_EVERY_STATES-th state, or after AUDATA_ANCHOR_EVERY_SECONDS.
     anchorCadence: anchorCadenceFromEnv(process.env),
+    ...(enclaveCredentials === undefined ? {} : { enclaveCredentials }),
   });
   console.log(`host: ready on ${service.host.listening.url}, enclave signer ${service.enclave.boot?.signer}`);
   const shutdown = () => void service.close().then(() => process.exit(0));

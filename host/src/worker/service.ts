@@ -10,7 +10,7 @@ import { manifestDomain } from '@audata/wire';
 import { StateAnchorer, type AnchorCadence } from '../chain/anchorer.ts';
 import { ViemChainWriter, type ChainWriterParams } from '../chain/chain-writer.ts';
 import type { HostConfig } from '../config.ts';
-import { ChannelEnclaveClient, sealedKeyStore, type BootInfo } from '../enclave-client.ts';
+import { ChannelEnclaveClient, sealedKeyStore, type AwsCredentialIdentity, type BootInfo } from '../enclave-client.ts';
 import { SealedEnclaveStateStore } from '../enclave-state.ts';
 import { FeatureEntryStore } from '../db/feature-entries.ts';
 import { startHost, type Host } from '../host.ts';
@@ -33,6 +33,11 @@ export interface ServiceParams {
   idleMs?: number;
   /** With chain.auditAnchor: when the enclave's state is anchored (host/src/chain/anchorer.ts). */
   anchorCadence?: AnchorCadence;
+  /**
+   * AWS credentials for an enclave that signs KMS calls with the host's (enclaveCredentialsFromEnv,
+   * AUDATA_ENCLAVE_AWS_CREDENTIALS=1): sent with each boot and refreshed before they expire.
+   */
+  enclaveCredentials?: () => Promise<AwsCredentialIdentity | undefined>;
 }
 
 export interface Service {
@@ -55,6 +60,9 @@ export async function startService(params: ServiceParams): Promise<Service> {
   const enclave = new ChannelEnclaveClient({
     address: params.enclaveAddress,
     ...(params.pieceBytes === undefined ? {} : { pieceBytes: params.pieceBytes }),
+    ...(params.enclaveCredentials === undefined ? {} : { credentials: params.enclaveCredentials }),
+    // The code only: the credentials never reach a log.
+    onCredentialsError: (error) => logger.warn('enclave.credentials_refresh_failed', { code: (error as { code?: string }).code ?? 'INTERNAL' }),
     onEnclaveTime: (ms) => host?.metrics.scoring.observe({ stage: 'enclave' }, ms / 1000),
     sealedKeys: {
       load: () => (host === undefined ? undefined : sealedKeyStore(host.enclaveState).load()),
