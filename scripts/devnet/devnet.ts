@@ -1,7 +1,7 @@
 // The local devnet `make run` brings up: anvil, the enclave bundle built and measured, the
 // contracts deployed with that measurement approved, the dev KMS, the enclave (simulated NSM)
 // and the host, each a real child process on loopback, plus a client configuration for the CLI.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ export const TERMS_TEXT = 'Audata devnet terms: recordings licensed CC-BY-4.0 fo
  */
 export const DEVNET_GOVERNANCE = { ...defaultGovernance, votingDelay: 60, votingPeriod: 300, timelockDelay: 120n, proposalThreshold: 0n };
 const KMS_KEY_ID = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-00000000dev0';
+/** The host's "role" on the devnet: the only access key id the dev KMS serves. */
+const HOST_ACCESS_KEY_ID = 'ASIADEVNETHOSTROLE01';
 
 export interface Devnet {
   dataDir: string;
@@ -110,7 +112,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       name: 'dev KMS',
       command: process.execPath,
       args: tsx('enclave/src/kms/dev-kms-main.ts'),
-      env: { ...process.env, AUDATA_DEV_KMS_PORT: String(ports.kms), AUDATA_KMS_KEY_ID: KMS_KEY_ID, AUDATA_DEV_CA_ROOT: rootPath, AUDATA_MEASUREMENT: join(dataDir, 'enclave', 'measurement.json'), AUDATA_DEV_KMS_MASTER_KEY: join(dataDir, 'kms-master.key') },
+      env: { ...process.env, AUDATA_DEV_KMS_PORT: String(ports.kms), AUDATA_KMS_KEY_ID: KMS_KEY_ID, AUDATA_DEV_CA_ROOT: rootPath, AUDATA_MEASUREMENT: join(dataDir, 'enclave', 'measurement.json'), AUDATA_DEV_KMS_MASTER_KEY: join(dataDir, 'kms-master.key'), AUDATA_DEV_KMS_ACCESS_KEY_ID: HOST_ACCESS_KEY_ID },
       logFile: logFile('kms'),
       ready: /dev KMS on/,
     });
@@ -132,9 +134,12 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       AUDATA_JOB_ESCROW: deployment.addresses.jobEscrow,
       // At boot the enclave reads its latest anchored state from AuditAnchor and refuses an older one.
       AUDATA_AUDIT_ANCHOR: deployment.addresses.auditAnchor,
-      // The dev KMS ignores credentials, but the SDK signs every request and needs some.
-      AWS_ACCESS_KEY_ID: 'dev',
-      AWS_SECRET_ACCESS_KEY: 'dev',
+      // As in Nitro: no credentials of its own; it signs KMS calls with those the host hands over
+      // (the dev KMS serves only the host's access key id, so a boot proves they travelled).
+      AUDATA_KMS_CREDENTIALS: 'host',
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SESSION_TOKEN: undefined,
     };
     const processes = { anvil, kms } as Devnet['processes'];
     const startEnclave = async () => {
@@ -168,6 +173,10 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         // Every state anchored (about 59k gas each, contracts/src/gas.bench.ts): no rollback window on the devnet.
         AUDATA_AUDIT_ANCHOR: deployment.addresses.auditAnchor,
         AUDATA_ANCHOR_EVERY_STATES: '1',
+        // The host's own credentials (the SDK's default chain finds them here), handed to the enclave.
+        AUDATA_ENCLAVE_AWS_CREDENTIALS: '1',
+        AWS_ACCESS_KEY_ID: HOST_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('base64'),
         ...options.hostEnv,
       },
       logFile: logFile('host'),
