@@ -11,7 +11,8 @@ import { createDevKmsServer } from '../../enclave/src/kms/dev-kms-server.ts';
 import { HostCredentials } from '../../enclave/src/kms/host-credentials.ts';
 import { createSimulatedNsm } from '../../enclave/src/nsm/simulated-nsm.ts';
 import { createEnclaveRuntime } from '../../enclave/src/runtime/enclave-runtime.ts';
-import { ChannelEnclaveClient, type AwsCredentialIdentity, type SealedKeyStore } from './enclave-client.ts';
+import type { AwsCredentialIdentity } from '@audata/wire';
+import { ChannelEnclaveClient, type SealedKeyStore } from './enclave-client.ts';
 import { createLogger } from './log.ts';
 
 const sha384 = (text: string) => new Uint8Array(createHash('sha384').update(text).digest());

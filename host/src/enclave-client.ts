@@ -11,7 +11,8 @@ import {
   decodeAttestationBinding,
   envelopeHeaderToJson,
   isAudataError,
-  type AwsCredentialsJson,
+  credentialsToJson,
+  type AwsCredentialIdentity,
   type ChannelAddress,
   type ChannelClient,
   type ChannelResponses,
@@ -86,14 +87,6 @@ export class EnclaveCredentialsUnavailableError extends HostError {
       hint: "Give the parent instance a role (or AWS_* variables), or unset AUDATA_ENCLAVE_AWS_CREDENTIALS for an enclave that does not take them.",
     });
   }
-}
-
-/** The AWS SDK's AwsCredentialIdentity, as its credential providers resolve it. */
-export interface AwsCredentialIdentity {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
 }
 
 /** Longest pause between two credential hand-overs, and the pause after a failed one. */
@@ -370,7 +363,7 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   async refreshCredentials(): Promise<Date | undefined> {
     const credentials = await this.#resolveCredentials();
     if (credentials === undefined) return undefined;
-    await this.#request((c) => c.request('credentials', credentialsJson(credentials)));
+    await this.#request((c) => c.request('credentials', credentialsToJson(credentials)));
     return credentials.expiration;
   }
 
@@ -467,7 +460,7 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
     const credentials = await this.#resolveCredentials();
     this.#bootExpiration = credentials?.expiration;
     try {
-      const request = { ...(sealed === undefined ? {} : { sealed }), ...(credentials === undefined ? {} : { credentials: credentialsJson(credentials) }) };
+      const request = { ...(sealed === undefined ? {} : { sealed }), ...(credentials === undefined ? {} : { credentials: credentialsToJson(credentials) }) };
       const { body, binary } = await channel.request('boot', request, this.#p.states?.bootAttachment() ?? new Uint8Array(0));
       if (body.genesis) this.#p.sealedKeys.save(body.sealed);
       let state = body.state === undefined ? undefined : { ref: body.state, binary };
@@ -502,14 +495,6 @@ export class ChannelEnclaveClient implements EnclaveClient, JobRelay {
   }
 }
 
-function credentialsJson(credentials: AwsCredentialIdentity): AwsCredentialsJson {
-  return {
-    accessKeyId: credentials.accessKeyId,
-    secretAccessKey: credentials.secretAccessKey,
-    ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
-    ...(credentials.expiration === undefined ? {} : { expiration: credentials.expiration.toISOString() }),
-  };
-}
 
 /** The host's EnclaveStateStore as a SealedKeyStore: the wrapped key as JSON bytes. */
 export function sealedKeyStore(store: { sealedDatasetKey(): Uint8Array | undefined; saveSealedDatasetKey(sealed: Uint8Array): void }): SealedKeyStore {

@@ -3,7 +3,7 @@
 // role, resolved here by the AWS SDK's default chain and handed over by ChannelEnclaveClient.
 import { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from './config.ts';
-import type { AwsCredentialIdentity } from './enclave-client.ts';
+import type { AwsCredentialIdentity } from '@audata/wire';
 
 /**
  * AUDATA_ENCLAVE_AWS_CREDENTIALS=1: the host's credentials from the SDK's default chain

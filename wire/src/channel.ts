@@ -281,6 +281,32 @@ export interface AwsCredentialsJson {
   expiration?: string;
 }
 
+/** The AWS SDK's AwsCredentialIdentity, as its credential providers resolve it: the JSON's live form. */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export function credentialsToJson(credentials: AwsCredentialIdentity): AwsCredentialsJson {
+  return {
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
+    ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
+    ...(credentials.expiration === undefined ? {} : { expiration: credentials.expiration.toISOString() }),
+  };
+}
+
+export function credentialsFromJson(json: AwsCredentialsJson): AwsCredentialIdentity {
+  return {
+    accessKeyId: json.accessKeyId,
+    secretAccessKey: json.secretAccessKey,
+    ...(json.sessionToken === undefined ? {} : { sessionToken: json.sessionToken }),
+    ...(json.expiration === undefined ? {} : { expiration: new Date(json.expiration) }),
+  };
+}
+
 /** Request bodies by type (the `type` field is the key). */
 export interface ChannelRequests {
   /**

@@ -2,15 +2,7 @@
 // role's temporary credentials from the host (boot and credentials requests). They only
 // authorize the call; the attestation in Recipient is what the key policy checks. They are
 // held in memory only: never logged, never put in an error, never sealed.
-import { AudataError, type AwsCredentialsJson } from '@audata/wire';
-
-/** The AWS SDK's AwsCredentialIdentity, as a credential provider resolves it. */
-export interface AwsCredentialIdentity {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
+import { AudataError, credentialsFromJson, type AwsCredentialIdentity, type AwsCredentialsJson } from '@audata/wire';
 
 export class KmsCredentialsMissingError extends AudataError {
   override name = 'KmsCredentialsMissingError' as const;
@@ -49,12 +41,7 @@ export class HostCredentials {
 
   /** Replaces the credentials every later KMS call signs with (schema-checked by the channel). */
   set(json: AwsCredentialsJson): void {
-    this.#current = {
-      accessKeyId: json.accessKeyId,
-      secretAccessKey: json.secretAccessKey,
-      ...(json.sessionToken === undefined ? {} : { sessionToken: json.sessionToken }),
-      ...(json.expiration === undefined ? {} : { expiration: new Date(json.expiration) }),
-    };
+    this.#current = credentialsFromJson(json);
   }
 
   current(): AwsCredentialIdentity {
